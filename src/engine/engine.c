@@ -1,0 +1,159 @@
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+void engine_init(Engine *eng)
+{
+    memset(eng, 0, sizeof *eng);
+    eng->max_bytes = ENGINE_DEFAULT_MAX_BYTES;
+    eng->grad_enabled = true;
+    rng_seed(&eng->rng, 0);
+}
+
+bool engine_fail(Engine *eng, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(eng->error, sizeof eng->error, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+const char *engine_error(const Engine *eng)
+{
+    return eng->error[0] ? eng->error : "unknown engine error";
+}
+
+void engine_clear_error(Engine *eng)
+{
+    eng->error[0] = '\0';
+}
+
+static void format_megabytes(char *buf, size_t size, size_t bytes)
+{
+    snprintf(buf, size, "%.1f MB", (double)bytes / (1024.0 * 1024.0));
+}
+
+void *engine_alloc(Engine *eng, size_t bytes, const char *what)
+{
+    if (bytes > eng->max_bytes || eng->bytes_in_use > eng->max_bytes - bytes) {
+        char want[32], cap[32];
+        format_megabytes(want, sizeof want, bytes);
+        format_megabytes(cap, sizeof cap, eng->max_bytes);
+        engine_fail(eng, "%s too large: %s would exceed the memory limit of %s", what, want, cap);
+        return NULL;
+    }
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) {
+        engine_fail(eng, "out of memory allocating %s", what);
+        return NULL;
+    }
+    eng->bytes_in_use += bytes;
+    if (eng->bytes_in_use > eng->bytes_peak)
+        eng->bytes_peak = eng->bytes_in_use;
+    return p;
+}
+
+void engine_free_accounted(Engine *eng, void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    free(p);
+    eng->bytes_in_use -= bytes;
+}
+
+void engine_set_max_bytes(Engine *eng, size_t max_bytes)
+{
+    eng->max_bytes = max_bytes;
+}
+
+/* ---- xoshiro256** seeded through splitmix64 ---- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void rng_seed(Rng *rng, uint64_t seed)
+{
+    uint64_t s = seed;
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&s);
+    rng->has_spare_normal = false;
+    rng->spare_normal = 0.0;
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t rng_next_u64(Rng *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double rng_uniform(Rng *rng)
+{
+    return (double)(rng_next_u64(rng) >> 11) * 0x1.0p-53;
+}
+
+double rng_normal(Rng *rng)
+{
+    if (rng->has_spare_normal) {
+        rng->has_spare_normal = false;
+        return rng->spare_normal;
+    }
+    double u1, u2;
+    do {
+        u1 = rng_uniform(rng);
+    } while (u1 <= 0.0);
+    u2 = rng_uniform(rng);
+    double r = sqrt(-2.0 * log(u1));
+    double theta = 2.0 * 3.14159265358979323846 * u2;
+    rng->spare_normal = r * sin(theta);
+    rng->has_spare_normal = true;
+    return r * cos(theta);
+}
+
+int64_t rng_below(Rng *rng, int64_t n)
+{
+    /* Rejection sampling keeps the draw unbiased for any n. */
+    uint64_t un = (uint64_t)n;
+    uint64_t limit = UINT64_MAX - UINT64_MAX % un;
+    uint64_t x;
+    do {
+        x = rng_next_u64(rng);
+    } while (x >= limit);
+    return (int64_t)(x % un);
+}
+
+void shape_format(char *buf, size_t size, int ndim, const int64_t *shape)
+{
+    size_t used = 0;
+    int n = snprintf(buf, size, "(");
+    used = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < ndim && used < size; i++) {
+        n = snprintf(buf + used, size - used, i ? ", %lld" : "%lld", (long long)shape[i]);
+        if (n > 0)
+            used += (size_t)n;
+    }
+    if (used < size)
+        snprintf(buf + used, size - used, ")");
+}

@@ -1,0 +1,42 @@
+/*
+ * op_impl.h - the forward and backward function of every op in op_table
+ * (internal to the engine). Each pair is defined side by side in the source
+ * file of its family: ops_elementwise.c, ops_reduce.c, ops_linalg.c,
+ * ops_shape.c, ops_nn.c.
+ */
+#ifndef NNREPL_OP_IMPL_H
+#define NNREPL_OP_IMPL_H
+
+#include "autograd.h"
+#include "kernels.h"
+#include "ops.h"
+
+#define DECLARE_OP(name)                                                      \
+    Tensor *op_##name##_forward(Engine *eng, Node *node);                     \
+    bool op_##name##_backward(Engine *eng, Node *node, const Tensor *gout, Tensor **gin)
+
+/* ops_elementwise.c */
+DECLARE_OP(add);
+DECLARE_OP(sub);
+DECLARE_OP(mul);
+DECLARE_OP(div);
+DECLARE_OP(pow);
+DECLARE_OP(neg);
+DECLARE_OP(exp);
+DECLARE_OP(log);
+DECLARE_OP(sqrt);
+DECLARE_OP(abs);
+DECLARE_OP(tanh);
+DECLARE_OP(sigmoid);
+DECLARE_OP(relu);
+DECLARE_OP(clamp);
+
+/* ops_reduce.c */
+DECLARE_OP(sum);
+DECLARE_OP(mean);
+DECLARE_OP(max_dim);
+DECLARE_OP(min_dim);
+DECLARE_OP(max_all);
+DECLARE_OP(min_all);
+
+#endif

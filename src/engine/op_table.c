@@ -1,0 +1,33 @@
+/*
+ * op_table.c - every differentiable operation of the engine, one row each:
+ * its name for messages, the grad_fn name PyTorch prints, and its forward and
+ * backward functions (defined side by side in the ops_*.c files).
+ */
+#include "op_impl.h"
+
+#define OP(kind, name, grad_fn, fn) [kind] = {name, grad_fn, op_##fn##_forward, op_##fn##_backward}
+
+const OpDef op_table[OP_COUNT] = {
+    /* elementwise (ops_elementwise.c) */
+    OP(OP_ADD, "add", "AddBackward0", add),
+    OP(OP_SUB, "sub", "SubBackward0", sub),
+    OP(OP_MUL, "mul", "MulBackward0", mul),
+    OP(OP_DIV, "div", "DivBackward0", div),
+    OP(OP_POW, "pow", "PowBackward0", pow),
+    OP(OP_NEG, "neg", "NegBackward0", neg),
+    OP(OP_EXP, "exp", "ExpBackward0", exp),
+    OP(OP_LOG, "log", "LogBackward0", log),
+    OP(OP_SQRT, "sqrt", "SqrtBackward0", sqrt),
+    OP(OP_ABS, "abs", "AbsBackward0", abs),
+    OP(OP_TANH, "tanh", "TanhBackward0", tanh),
+    OP(OP_SIGMOID, "sigmoid", "SigmoidBackward0", sigmoid),
+    OP(OP_RELU, "relu", "ReluBackward0", relu),
+    OP(OP_CLAMP, "clamp", "ClampBackward1", clamp),
+    /* reductions (ops_reduce.c) */
+    OP(OP_SUM, "sum", "SumBackward0", sum),
+    OP(OP_MEAN, "mean", "MeanBackward0", mean),
+    OP(OP_MAX_DIM, "max", "MaxBackward0", max_dim),
+    OP(OP_MIN_DIM, "min", "MinBackward0", min_dim),
+    OP(OP_MAX_ALL, "max", "MaxBackward1", max_all),
+    OP(OP_MIN_ALL, "min", "MinBackward1", min_all),
+};
