@@ -58,6 +58,9 @@ struct Tensor {
      * "wrapped number", it does not decide the result dtype (int tensor * 2.5
      * is float, float tensor * 2 stays float32). */
     bool is_wrapped_number;
+    /* A layer's weight or bias, or an nn.Parameter: prints as PyTorch prints
+     * parameters ("Parameter containing:"). */
+    bool is_parameter;
     Tensor *grad;     /* accumulated gradient of a leaf, or NULL; owned */
     Node *grad_fn;    /* the operation that produced it, or NULL (a leaf); owned */
 };

@@ -87,6 +87,9 @@ typedef struct CompFor {
 struct Expr {
     ExprKind kind;
     SrcPos pos;       /* where the node starts (for an operator: the operator token) */
+    /* The evaluator's cache for EXPR_NAME / EXPR_ATTR (the interned name);
+     * the parser leaves it NULL. */
+    const void *sym;
     union {
         int64_t int_value;
         double float_value;
