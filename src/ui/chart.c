@@ -664,6 +664,21 @@ static int place_centered(int width, int centre, int lo, int hi)
     return start;
 }
 
+/* Text in at most max_w columns; when it is cut, its last column shows an
+ * ellipsis ('~' in ASCII) so a clipped title does not pass for a whole one. */
+static void text_fitted(Grid *g, int x, int y, const char *text, GridAttr attr, int max_w,
+                        bool unicode)
+{
+    if (max_w <= 0)
+        return;
+    if (grid_text_width(text) <= max_w) {
+        grid_text(g, x, y, text, attr, max_w);
+        return;
+    }
+    int used = grid_text(g, x, y, text, attr, max_w - 1);
+    grid_put(g, x + used, y, unicode ? 0x2026 : '~', attr);
+}
+
 /* ---- series geometry ------------------------------------------------------------------ */
 
 typedef struct Pt {
@@ -1089,14 +1104,14 @@ static void draw_legend(const Chart *c, const Plot *p)
         legend_sample(s, p->unicode, sample);
         for (int k = 0; k < 3 && 1 + k < text_w; k++)
             grid_put(p->g, bx + 1 + k, by + row, sample[k], s->style.role);
-        grid_text(p->g, bx + 5, by + row, s->label, GRID_ROLE_NORMAL, text_w - 6);
+        text_fitted(p->g, bx + 5, by + row, s->label, GRID_ROLE_NORMAL, text_w - 6, p->unicode);
         row++;
     }
 }
 
 /* ---- axes and texts ------------------------------------------------------------------------ */
 
-static void draw_header(const Chart *c, Grid *g, const Layout *L)
+static void draw_header(const Chart *c, Grid *g, const Layout *L, bool unicode)
 {
     if (L->header_row < 0)
         return;
@@ -1107,7 +1122,7 @@ static void draw_header(const Chart *c, Grid *g, const Layout *L)
     if (has_text(note)) {
         int w = grid_text_width(note);
         int start = w > L->w ? L->x : right - w;
-        grid_text(g, start, L->header_row, note, GRID_ROLE_HIGHLIGHT, L->w);
+        text_fitted(g, start, L->header_row, note, GRID_ROLE_HIGHLIGHT, L->w, unicode);
         right = start - 2;
     }
     int left = L->x;
@@ -1124,7 +1139,7 @@ static void draw_header(const Chart *c, Grid *g, const Layout *L)
         int start = place_centered(title_w, L->plot_x + L->plot_w / 2, left, right);
         if (start == INT_MIN)
             start = left;
-        grid_text(g, start, L->header_row, c->title, GRID_ROLE_TITLE, right - start);
+        text_fitted(g, start, L->header_row, c->title, GRID_ROLE_TITLE, right - start, unicode);
     }
 }
 
@@ -1143,18 +1158,38 @@ static void draw_y_axis(Grid *g, const Layout *L, const Tick *ticks, int n, bool
     }
 }
 
-/* The x tick labels that fit, each centred under its tick with two spaces
- * between neighbours. Returns how many of ticks[] were kept (compacted). */
+/* The x tick labels that fit, each centred under its tick and two columns
+ * from its neighbours: the ends first, then the round values between them
+ * that still fit. Compacts ticks[] and returns how many were kept. */
 static int fit_x_ticks(const Layout *L, Tick *ticks, int n, int starts[])
 {
-    int kept = 0, prev_end = INT_MIN;
-    for (int i = 0; i < n; i++) {
-        int start = place_centered(ticks[i].width, L->plot_x + ticks[i].cell, L->x, L->x + L->w);
-        if (start == INT_MIN || start < prev_end + 2)
-            return -1;
+    if (n == 0)
+        return 0;
+    int lo = L->x, hi = L->x + L->w;
+    int first = place_centered(ticks[0].width, L->plot_x + ticks[0].cell, lo, hi);
+    if (first == INT_MIN)
+        return 0;
+    Tick end = ticks[n - 1];
+    int last = INT_MIN;
+    if (n > 1) {
+        last = place_centered(end.width, L->plot_x + end.cell, lo, hi);
+        if (last != INT_MIN && last < first + ticks[0].width + 2)
+            last = INT_MIN;
+    }
+    int kept = 1, prev_end = first + ticks[0].width;
+    int limit = last != INT_MIN ? last - 2 : hi;
+    starts[0] = first;
+    for (int i = 1; i < n - 1; i++) {
+        int start = place_centered(ticks[i].width, L->plot_x + ticks[i].cell, lo, hi);
+        if (start == INT_MIN || start < prev_end + 2 || start + ticks[i].width > limit)
+            continue;
         starts[kept] = start;
         ticks[kept++] = ticks[i];
         prev_end = start + ticks[i].width;
+    }
+    if (last != INT_MIN) {
+        starts[kept] = last;
+        ticks[kept++] = end;
     }
     return kept;
 }
@@ -1173,21 +1208,10 @@ static void draw_x_axis(const Chart *c, Grid *g, const Layout *L, const Scale *s
     int n = 0;
     bool xlabel_inline = has_text(c->xlabel) && L->xlabel_row < 0;
     if (L->ticks_row >= 0) {
-        /* about one label per 14 columns, fewer until they fit (only the
-         * ends when the x label shares the row) */
-        int most = L->plot_w / 14 > 1 ? L->plot_w / 14 : 1;
-        for (int k = xlabel_inline ? 1 : most; k >= 1; k /= 2) {
-            n = make_ticks(sx, k, 1, ticks);
-            n = fit_x_ticks(L, ticks, n, starts);
-            if (n >= 0)
-                break;
-        }
-        if (n < 0) {          /* not even both ends: the first one alone */
-            n = make_ticks(sx, 1, 1, ticks) > 0 ? 1 : 0;
-            n = n ? fit_x_ticks(L, ticks, 1, starts) : 0;
-            if (n < 0)
-                n = 0;
-        }
+        /* about one label per 14 columns; only the ends when the x label
+         * shares their row */
+        int intervals = xlabel_inline ? 1 : L->plot_w / 14;
+        n = fit_x_ticks(L, ticks, make_ticks(sx, intervals, 1, ticks), starts);
     }
     for (int i = 0; i < n; i++) {
         grid_put(g, L->plot_x + ticks[i].cell, L->axis_row, unicode ? 0x252c : '+',
@@ -1211,7 +1235,7 @@ static void draw_x_axis(const Chart *c, Grid *g, const Layout *L, const Scale *s
     if (start != INT_MIN)
         grid_text(g, start, row, c->xlabel, GRID_ROLE_NORMAL, w);
     else if (L->xlabel_row >= 0)
-        grid_text(g, L->x, row, c->xlabel, GRID_ROLE_NORMAL, L->w);
+        text_fitted(g, L->x, row, c->xlabel, GRID_ROLE_NORMAL, L->w, unicode);
 }
 
 /* ---- the whole chart ------------------------------------------------------------------------- */
@@ -1243,7 +1267,7 @@ void chart_draw(const Chart *c, Grid *g, int x, int y, int w, int h, bool unicod
     sx.cells = L.plot_w;
     sx.res = unicode ? 2 : 1;
 
-    draw_header(c, g, &L);
+    draw_header(c, g, &L, unicode);
     draw_y_axis(g, &L, yticks, ny, unicode);
     draw_x_axis(c, g, &L, &sx, unicode);
 
