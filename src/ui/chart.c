@@ -544,7 +544,7 @@ static int make_ticks(const Scale *s, int intervals, int min_gap, Tick *out)
         }
     }
     tick_set(&out[n++], s->cells - 1, s->flip ? s->lo : s->hi);
-    /* y ticks were made top-down from hi: sort by cell */
+    /* on a flipped (y) axis the round values came bottom-up: sort by cell */
     for (int i = 1; i < n; i++) {
         Tick t = out[i];
         int j = i;
@@ -555,7 +555,8 @@ static int make_ticks(const Scale *s, int intervals, int min_gap, Tick *out)
     return n;
 }
 
-/* Rows between y labels: at least 4 of them, and no more than 8 intervals. */
+/* How many steps of round values to ask for on a y axis of `rows` rows:
+ * a label every four to six rows. */
 static int y_intervals(int rows)
 {
     int k = 1;
@@ -650,8 +651,8 @@ static void plot_put(const Plot *p, int col, int row, uint32_t cp, GridAttr attr
         grid_put(p->g, p->x + col, p->y + row, cp, attr);
 }
 
-/* Text of at most max_w columns centred on column centre, kept inside
- * [lo, hi). Returns the first column used, or INT_MIN if nothing fits. */
+/* Where text `width` columns wide starts when centred on column `centre`
+ * and kept inside [lo, hi); INT_MIN when it is wider than that. */
 static int place_centered(int width, int centre, int lo, int hi)
 {
     if (width > hi - lo)

@@ -10,19 +10,25 @@
  * Layout, top to bottom: a header row (y-axis label at the left, the title
  * centred, the note -- "loss 0.0234  step 1500" -- at the right), the plot
  * with y tick labels and the y axis at its left, the x axis with ticks, the
- * x tick labels, the x-axis label. Parts are left out, in that order of
- * sacrifice (x-axis label row, header, tick labels, axes), when the
- * rectangle is too small.
+ * x tick labels, the x-axis label. When the rectangle is small, parts go
+ * in this order: the x-axis label moves onto the tick-label row (between
+ * the end labels), then the x tick labels, the header, the axes; y tick
+ * labels go when they would leave the plot less than a third of the width.
+ * The legend (plt.legend) sits in the plot corner that hides the least,
+ * framed when there is room, and is left out when it would cover too much.
  *
- * Tick labels: y shows the data's exact maximum and minimum at the top and
- * bottom rows, plus evenly spaced rows in between when there is room (the
- * value at the middle of that row); x the same for the first and last
- * columns. Numbers are formatted by chart_format_number().
+ * Tick labels: the data's exact minimum and maximum at the ends of each
+ * axis (the top and bottom rows, the first and last columns), and between
+ * them round values (1, 2 or 5 times a power of ten) where there is room,
+ * each in the row or column it falls in. A flat series has one y label, its
+ * value; a single x value one x label. Numbers are formatted by
+ * chart_format_number().
  *
  * Two renderers:
- *  - ASCII: a line is drawn with characters that follow its slope; a nearly
- *    flat stretch uses ' - _ for the top, middle and bottom third of a row,
- *    steeper ones / and \, near-vertical ones |. The axes are | - +.
+ *  - ASCII: a line is drawn with characters that follow its slope, chosen
+ *    per column it passes: a gentle stretch uses ' - . for the top, middle
+ *    and bottom third of a row, a steeper one / or \, a near-vertical or
+ *    noisy one (up and down within the column) |. The axes are | - +.
  *  - Unicode: a line is drawn in braille dots (2x4 per cell) and the axes in
  *    box-drawing characters.
  * Markers (from the matplotlib format string) are drawn over all lines, in
