@@ -61,7 +61,8 @@ void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    char probe[1];
+    int n = vsnprintf(probe, sizeof probe, fmt, copy); /* the length it needs */
     va_end(copy);
     if (n < 0)
         return;
