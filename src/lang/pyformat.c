@@ -59,10 +59,15 @@ static size_t utf8_decode(const char *s, uint32_t *cp)
         *cp = 0;
         return 0;
     }
-    int extra = u[0] >= 0xF0 && u[0] <= 0xF4 ? 3 : u[0] >= 0xE0 ? 2 : u[0] >= 0xC2 ? 1 : 0;
-    if (u[0] >= 0xF5)
-        extra = 0;
-    uint32_t v = extra == 3 ? u[0] & 0x07u : extra == 2 ? u[0] & 0x0Fu : extra == 1 ? u[0] & 0x1Fu : u[0];
+    int extra = 0; /* continuation bytes */
+    if (u[0] >= 0xC2 && u[0] <= 0xDF)
+        extra = 1;
+    else if (u[0] >= 0xE0 && u[0] <= 0xEF)
+        extra = 2;
+    else if (u[0] >= 0xF0 && u[0] <= 0xF4)
+        extra = 3;
+    static const unsigned lead_mask[4] = {0xFF, 0x1F, 0x0F, 0x07};
+    uint32_t v = u[0] & lead_mask[extra];
     for (int i = 1; i <= extra; i++) {
         if ((u[i] & 0xC0) != 0x80) {
             *cp = u[0];
@@ -403,25 +408,46 @@ static bool parse_spec_integer(const char **p, int64_t *value, int *consumed)
     return true;
 }
 
-bool py_parse_format_spec_for(const char *spec, const char *type_name, FormatSpec *out,
-                              char *err, size_t errsz)
+/* [[fill]align]: the fill is any one character, recognised by the
+ * alignment after it. Returns the text after them. */
+static const char *parse_fill_align(const char *p, FormatSpec *f)
 {
-    FormatSpec f = {.width = -1, .precision = -1};
-    const char *p = spec;
-    f.empty = *spec == '\0';
-
     uint32_t first, second = 0;
     size_t first_len = utf8_decode(p, &first);
     if (first_len > 0)
         utf8_decode(p + first_len, &second);
     if (first_len > 0 && is_align(second)) {
-        memcpy(f.fill, p, first_len);
-        f.align = (char)second;
-        p += first_len + 1;
-    } else if (is_align(first)) {
-        f.align = (char)first;
-        p++;
+        memcpy(f->fill, p, first_len);
+        f->align = (char)second;
+        return p + first_len + 1;
     }
+    if (is_align(first)) {
+        f->align = (char)first;
+        return p + 1;
+    }
+    return p;
+}
+
+/* ',' goes with decimal presentation types only; '_' also with b o x X
+ * (every four digits there). An omitted type is checked when formatting. */
+static bool grouping_allowed(char grouping, uint32_t type)
+{
+    switch (type) {
+    case 0: case 'd': case 'e': case 'f': case 'g': case 'E': case 'G': case '%': case 'F':
+        return true;
+    case 'b': case 'o': case 'x': case 'X':
+        return grouping == '_';
+    default:
+        return false;
+    }
+}
+
+bool py_parse_format_spec_for(const char *spec, const char *type_name, FormatSpec *out,
+                              char *err, size_t errsz)
+{
+    FormatSpec f = {.width = -1, .precision = -1};
+    f.empty = *spec == '\0';
+    const char *p = parse_fill_align(spec, &f);
     if (*p == '+' || *p == '-' || *p == ' ')
         f.sign = *p++;
     if (*p == 'z') {
@@ -481,17 +507,11 @@ bool py_parse_format_spec_for(const char *spec, const char *type_name, FormatSpe
         return false;
     }
     f.type = type;
-    if (f.grouping && type != 0) {
-        bool ok = type == 'd' || type == 'e' || type == 'f' || type == 'g' || type == 'E' ||
-                  type == 'G' || type == '%' || type == 'F';
-        if (f.grouping == '_' && (type == 'b' || type == 'o' || type == 'x' || type == 'X'))
-            ok = true;
-        if (!ok) {
-            char t[16];
-            describe_type(type, t, sizeof t);
-            set_error(err, errsz, "Cannot specify '%c' with %s.", f.grouping, t);
-            return false;
-        }
+    if (f.grouping && !grouping_allowed(f.grouping, type)) {
+        char t[16];
+        describe_type(type, t, sizeof t);
+        set_error(err, errsz, "Cannot specify '%c' with %s.", f.grouping, t);
+        return false;
     }
     if (f.width > PY_FORMAT_MAX_WIDTH || f.precision > PY_FORMAT_MAX_WIDTH) {
         set_error(err, errsz, "format width or precision too large (at most %d)",
@@ -525,7 +545,10 @@ static Layout resolve_layout(const FormatSpec *spec, char default_align)
 {
     Layout l;
     l.fill = spec->fill[0] ? spec->fill : spec->zero_pad ? "0" : " ";
-    l.align = spec->align ? spec->align : (spec->zero_pad && default_align == '>') ? '=' : default_align;
+    if (spec->align)
+        l.align = spec->align;
+    else
+        l.align = spec->zero_pad && default_align == '>' ? '=' : default_align;
     return l;
 }
 
@@ -765,7 +788,8 @@ static bool format_int_internal(StrBuf *out, int64_t v, const FormatSpec *spec,
             return false;
         }
         if (spec->alternate) {
-            set_error(err, errsz, "Alternate form (#) not allowed with integer format specifier 'c'");
+            set_error(err, errsz,
+                      "Alternate form (#) not allowed with integer format specifier 'c'");
             return false;
         }
         if (v < 0 || v > 0x10FFFF) {
@@ -841,7 +865,11 @@ static bool format_str_internal(StrBuf *out, const char *s, const FormatSpec *sp
     }
     Layout layout = resolve_layout(spec, '<');
     int64_t total = spec->width > count ? spec->width : count;
-    int64_t lpad = layout.align == '>' ? total - count : layout.align == '^' ? (total - count) / 2 : 0;
+    int64_t lpad = 0;
+    if (layout.align == '>')
+        lpad = total - count;
+    else if (layout.align == '^')
+        lpad = (total - count) / 2;
     int64_t rpad = total - count - lpad;
     append_fill(out, layout.fill, lpad);
     sb_append_n(out, s, bytes);
@@ -1273,7 +1301,11 @@ static void torch_tensor_str(StrBuf *out, const Tensor *t, const TorchFormatter 
 
 static const char *torch_dtype_name(DType dtype)
 {
-    return dtype == DTYPE_INT64 ? "torch.int64" : dtype == DTYPE_BOOL ? "torch.bool" : "torch.float32";
+    switch (dtype) {
+    case DTYPE_INT64: return "torch.int64";
+    case DTYPE_BOOL: return "torch.bool";
+    default: return "torch.float32";
+    }
 }
 
 /* PyTorch's _add_suffixes: text holds "tensor(" + the elements. */
@@ -1480,6 +1512,39 @@ static int64_t exponent_digits(int64_t e)
     return n < 2 ? 2 : n;
 }
 
+/* The widths of the shortest scientific forms of the finite values. */
+static void measure_scientific(NumpyFloatFormat *f, const double *values, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(values[i]))
+            continue;
+        StrBuf ip = STRBUF_INIT, fp = STRBUF_INIT;
+        int64_t e;
+        numpy_scientific_parts(values[i], -1, &ip, &fp, &e);
+        f->pad_left = max64(f->pad_left, (int64_t)ip.len);
+        f->precision = max64(f->precision, (int64_t)fp.len);
+        f->exp_size = max64(f->exp_size, exponent_digits(e));
+        sb_free(&ip);
+        sb_free(&fp);
+    }
+    f->pad_right = f->exp_size + 2 + f->precision;
+}
+
+/* The widths of the positional forms of the finite values. */
+static void measure_positional(NumpyFloatFormat *f, const double *values, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(values[i]))
+            continue;
+        StrBuf ip = STRBUF_INIT, fp = STRBUF_INIT;
+        numpy_positional_parts(values[i], false, &ip, &fp);
+        f->pad_left = max64(f->pad_left, (int64_t)ip.len);
+        f->pad_right = max64(f->pad_right, (int64_t)fp.len);
+        sb_free(&ip);
+        sb_free(&fp);
+    }
+}
+
 static void numpy_float_format_init(NumpyFloatFormat *f, const double *values, int64_t n)
 {
     memset(f, 0, sizeof *f);
@@ -1505,36 +1570,10 @@ static void numpy_float_format_init(NumpyFloatFormat *f, const double *values, i
         float ratio = max_val / min_val; /* float32 arithmetic, as NumPy does it */
         f->exp_format = max_val >= 1.e8 || (double)min_val < 0.0001 || ratio > 1000.f;
     }
-    if (finite > 0 && f->exp_format) {
-        int64_t max_frac = 0, max_int = 0, max_exp = 0;
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(values[i]))
-                continue;
-            StrBuf ip = STRBUF_INIT, fp = STRBUF_INIT;
-            int64_t e;
-            numpy_scientific_parts(values[i], -1, &ip, &fp, &e);
-            max_int = max64(max_int, (int64_t)ip.len);
-            max_frac = max64(max_frac, (int64_t)fp.len);
-            max_exp = max64(max_exp, exponent_digits(e));
-            sb_free(&ip);
-            sb_free(&fp);
-        }
-        f->precision = max_frac;
-        f->exp_size = max_exp;
-        f->pad_left = max_int;
-        f->pad_right = f->exp_size + 2 + f->precision;
-    } else if (finite > 0) {
-        for (int64_t i = 0; i < n; i++) {
-            if (!isfinite(values[i]))
-                continue;
-            StrBuf ip = STRBUF_INIT, fp = STRBUF_INIT;
-            numpy_positional_parts(values[i], false, &ip, &fp);
-            f->pad_left = max64(f->pad_left, (int64_t)ip.len);
-            f->pad_right = max64(f->pad_right, (int64_t)fp.len);
-            sb_free(&ip);
-            sb_free(&fp);
-        }
-    }
+    if (finite > 0 && f->exp_format)
+        measure_scientific(f, values, n);
+    else if (finite > 0)
+        measure_positional(f, values, n);
     if (has_nonfinite) {
         int64_t offset = f->pad_right + 1; /* the point */
         f->pad_left = max64(f->pad_left, max64(3 - offset, 3 + (has_neg_inf ? 1 : 0) - offset));
