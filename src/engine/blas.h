@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* M*N*K below which the plain loop is used (measured: docs/performance.md). */
-#define SGEMM_SMALL_WORK 4096
+#define SGEMM_SMALL_WORK 64
 
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
            const float *A, int64_t lda, const float *B, int64_t ldb, float beta,

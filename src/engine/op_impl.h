@@ -39,4 +39,20 @@ DECLARE_OP(min_dim);
 DECLARE_OP(max_all);
 DECLARE_OP(min_all);
 
+/* ops_linalg.c */
+DECLARE_OP(matmul);
+DECLARE_OP(linear);
+
+/* ops_shape.c */
+DECLARE_OP(view);
+DECLARE_OP(transpose);
+DECLARE_OP(expand);
+DECLARE_OP(slice);
+DECLARE_OP(select);
+DECLARE_OP(index_select);
+DECLARE_OP(cat);
+DECLARE_OP(stack);
+DECLARE_OP(clone);
+DECLARE_OP(to_float);
+
 #endif

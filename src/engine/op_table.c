@@ -30,4 +30,19 @@ const OpDef op_table[OP_COUNT] = {
     OP(OP_MIN_DIM, "min", "MinBackward0", min_dim),
     OP(OP_MAX_ALL, "max", "MaxBackward1", max_all),
     OP(OP_MIN_ALL, "min", "MinBackward1", min_all),
+    /* linear algebra (ops_linalg.c); the wrappers name matmul's and
+     * linear's many PyTorch variants */
+    OP(OP_MATMUL, "matmul", "MmBackward0", matmul),
+    OP(OP_LINEAR, "linear", "AddmmBackward0", linear),
+    /* shape and indexing (ops_shape.c) */
+    OP(OP_VIEW, "view", "ViewBackward0", view),
+    OP(OP_TRANSPOSE, "transpose", "TransposeBackward0", transpose),
+    OP(OP_EXPAND, "expand", "ExpandBackward0", expand),
+    OP(OP_SLICE, "slice", "SliceBackward0", slice),
+    OP(OP_SELECT, "select", "SelectBackward0", select),
+    OP(OP_INDEX_SELECT, "index", "IndexBackward0", index_select),
+    OP(OP_CAT, "cat", "CatBackward0", cat),
+    OP(OP_STACK, "stack", "StackBackward0", stack),
+    OP(OP_CLONE, "clone", "CloneBackward0", clone),
+    OP(OP_TO_FLOAT, "float", "ToCopyBackward0", to_float),
 };

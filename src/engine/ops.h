@@ -73,6 +73,8 @@ Tensor *tensor_view(Engine *eng, Tensor *a, int ndim, const int64_t *shape);
 Tensor *tensor_reshape(Engine *eng, Tensor *a, int ndim, const int64_t *shape);
 Tensor *tensor_transpose(Engine *eng, Tensor *a, int64_t dim0, int64_t dim1);
 Tensor *tensor_t(Engine *eng, Tensor *a);                            /* <= 2-D */
+/* .T: all dims reversed (any ndim; PyTorch's grad_fn PermuteBackward0). */
+Tensor *tensor_T(Engine *eng, Tensor *a);
 Tensor *tensor_flatten(Engine *eng, Tensor *a, int64_t start_dim, int64_t end_dim);
 Tensor *tensor_unsqueeze(Engine *eng, Tensor *a, int64_t dim);
 Tensor *tensor_squeeze(Engine *eng, Tensor *a);                      /* all size-1 dims */
@@ -84,7 +86,8 @@ Tensor *tensor_to_float(Engine *eng, Tensor *a);                     /* .float()
 /* ---- indexing ---- */
 /* a[index] along dim (removes the dim); negative index counts from the end. */
 Tensor *tensor_select(Engine *eng, Tensor *a, int64_t dim, int64_t index);
-/* a[start:stop:step] along dim, Python slice semantics (step != 0, may be negative). */
+/* a[start:stop:step] along dim, Python slice semantics; like PyTorch, step
+ * must be > 0 ("slice step cannot be zero", "step must be greater than zero"). */
 typedef struct SliceSpec {
     bool has_start, has_stop;
     int64_t start, stop, step;
@@ -93,7 +96,8 @@ Tensor *tensor_slice(Engine *eng, Tensor *a, int64_t dim, SliceSpec s);
 /* a[[i, j, ...]] along dim (keeps the dim). */
 Tensor *tensor_index_select(Engine *eng, Tensor *a, int64_t dim,
                             const int64_t *indices, int64_t n);
-/* a[mask] with a bool mask of a's shape -> 1-D (no grad). */
+/* a[mask]: a bool mask of a's shape gives 1-D; a mask of a's leading dims
+ * selects along them, (k, rest...). Differentiable (IndexBackward0). */
 Tensor *tensor_masked_select(Engine *eng, Tensor *a, Tensor *mask);
 
 Tensor *tensor_cat(Engine *eng, int n, Tensor *const *ts, int64_t dim);
