@@ -335,9 +335,11 @@ static void test_masked_select(void **state)
     Engine *eng = *state;
     Tensor *x = iota(eng, 2, SHAPE(2, 3));
     Tensor *mask = tensor_from_doubles(eng, DTYPE_BOOL, 2, SHAPE(2, 3), (double[]){1, 0, 1, 0, 0, 1}, 6);
+    x->requires_grad = true;
     Tensor *r = tensor_masked_select(eng, x, mask);
     assert_shape(r, 1, SHAPE(3));
     assert_tensor_close(r, VALUES(0, 2, 5), 3, 0);
+    assert_string_equal(tensor_grad_fn_name(r), "IndexBackward0");
     Tensor *row_mask = tensor_from_doubles(eng, DTYPE_BOOL, 1, SHAPE(2), (double[]){0, 1}, 2);
     Tensor *rows = tensor_masked_select(eng, x, row_mask);
     assert_shape(rows, 2, SHAPE(1, 3));
