@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/strbuf.h"
+
 typedef struct SrcPos {
     int line;
     int col;
@@ -196,5 +198,18 @@ void arena_free(Arena *a);
 
 const char *binop_symbol(BinOp op);   /* "+", "//", "@", ... */
 const char *cmpop_symbol(CmpOp op);   /* "<", "not in", ... */
+
+/* The tree as a compact S-expression (tests, debugging): one statement per
+ * line, the statements of a block on the lines below their header, indented
+ * two more spaces; "else" on a line of its own. Appends to out. Example:
+ *     (for i (call range 3)
+ *       (if (cmp i == 1)
+ *         (expr (call print i (kw end ""))))
+ *       else
+ *         (pass)))
+ * Names are bare, strings quoted, attributes (. obj name), subscripts
+ * ([] obj index). Positions are not shown. */
+void ast_dump(const Program *p, StrBuf *out);
+void ast_dump_expr(const Expr *e, StrBuf *out);   /* one expression, same notation */
 
 #endif
