@@ -282,10 +282,12 @@ static bool backward_node(Engine *eng, Node *n)
     Tensor *gout = n->grad_sum;
     if (!gout)
         return true; /* nothing flowed here (all uses were non-differentiable) */
-    Tensor *gin[16] = {0};
-    int n_in = n->n_inputs < 16 ? n->n_inputs : 16;
+    Tensor *small[8] = {0};
+    Tensor **gin = n->n_inputs <= 8 ? small : calloc((size_t)n->n_inputs, sizeof *gin);
+    if (!gin)
+        return engine_fail(eng, "out of memory");
     bool ok = true;
-    for (int i = 0; i < n_in && ok; i++) {
+    for (int i = 0; i < n->n_inputs && ok; i++) {
         Tensor *in = n->inputs[i];
         if (in && in->requires_grad && in->dtype == DTYPE_FLOAT32) {
             gin[i] = tensor_zeros(eng, DTYPE_FLOAT32, in->ndim, in->shape);
@@ -294,7 +296,7 @@ static bool backward_node(Engine *eng, Node *n)
     }
     if (ok)
         ok = op_table[n->op].backward(eng, n, gout, gin);
-    for (int i = 0; i < n_in; i++) {
+    for (int i = 0; i < n->n_inputs; i++) {
         if (!gin[i])
             continue;
         Tensor *in = n->inputs[i];
@@ -306,6 +308,8 @@ static bool backward_node(Engine *eng, Node *n)
         }
         tensor_release(gin[i]);
     }
+    if (gin != small)
+        free(gin);
     return ok;
 }
 

@@ -24,10 +24,6 @@
 
 #include "op_impl.h"
 
-/* autograd_backward hands a backward function at most this many gradient
- * buffers; cat and stack of more inputs with grad are built as a tree. */
-#define OP_MAX_GRAD_INPUTS 16
-
 /* ---- layouts ---- */
 
 /* Where a view's elements are: what a view op computes. */
@@ -877,48 +873,14 @@ Tensor *tensor_masked_select(Engine *eng, Tensor *a, Tensor *mask)
 
 /* ---- cat and stack ---- */
 
-static bool recording_grad(const Engine *eng, int n, Tensor *const *ts)
-{
-    if (!eng->grad_enabled)
-        return false;
-    for (int i = 0; i < n; i++)
-        if (ts[i]->requires_grad)
-            return true;
-    return false;
-}
-
-/* One OP_CAT/OP_STACK node, or, when more inputs would need gradients than
- * one backward call takes, a tree: stack/cat groups, then cat the groups
- * (named as the requested op). `dim` is already wrapped. */
+/* One OP_CAT/OP_STACK node. `dim` is already wrapped. */
 static Tensor *concat_apply(Engine *eng, OpKind kind, int n, Tensor *const *ts, int dim,
                             const char *grad_fn_name)
 {
     OpArgs args = {0};
     args.dim = dim;
     args.grad_fn_name = grad_fn_name;
-    if (n <= OP_MAX_GRAD_INPUTS || !recording_grad(eng, n, ts))
-        return op_apply(eng, kind, n, ts, &args);
-    int groups = (n + OP_MAX_GRAD_INPUTS - 1) / OP_MAX_GRAD_INPUTS;
-    Tensor **parts = calloc((size_t)groups, sizeof *parts);
-    if (!parts) {
-        engine_fail(eng, "out of memory");
-        return NULL;
-    }
-    bool ok = true;
-    for (int g = 0; g < groups && ok; g++) {
-        int first = g * OP_MAX_GRAD_INPUTS;
-        int count = n - first < OP_MAX_GRAD_INPUTS ? n - first : OP_MAX_GRAD_INPUTS;
-        parts[g] = concat_apply(eng, kind, count, ts + first, dim, NULL);
-        ok = parts[g] != NULL;
-    }
-    Tensor *out = NULL;
-    if (ok)
-        out = concat_apply(eng, OP_CAT, groups, parts, dim,
-                           grad_fn_name ? grad_fn_name : op_table[kind].grad_fn_name);
-    for (int g = 0; g < groups; g++)
-        tensor_release(parts[g]);
-    free(parts);
-    return out;
+    return op_apply(eng, kind, n, ts, &args);
 }
 
 Tensor *tensor_cat(Engine *eng, int n, Tensor *const *ts, int64_t dim)
