@@ -20,6 +20,10 @@ typedef enum ModuleKind {
     MOD_KIND_COUNT
 } ModuleKind;
 
+/* Softmax(dim=None): the dim is chosen from the input's rank at forward
+ * time, as PyTorch's legacy rule does (0 for 0-, 1- and 3-D inputs, else 1). */
+#define MODULE_DIM_NONE INT64_MIN
+
 typedef struct Module Module;
 struct Module {
     int refcount;
@@ -29,7 +33,7 @@ struct Module {
     Tensor *bias;                  /* (out) or NULL */
     int64_t in_features, out_features; /* Linear; Conv2d: in/out channels */
     int kernel, stride, padding;   /* Conv2d, MaxPool2d (stride 0: = kernel) */
-    int64_t dim;                   /* Softmax, LogSoftmax */
+    int64_t dim;                   /* Softmax, LogSoftmax (or MODULE_DIM_NONE) */
     int64_t start_dim, end_dim;    /* Flatten (default 1, -1) */
     double p;                      /* Dropout */
     int reduction;                 /* losses: REDUCTION_* */
@@ -44,7 +48,8 @@ Module *module_conv2d(Engine *eng, int64_t in_ch, int64_t out_ch, int kernel,
 Module *module_max_pool2d(Engine *eng, int kernel, int stride);
 /* ReLU, Sigmoid, Tanh, Flatten (dims 1..-1), and the four losses (mean). */
 Module *module_simple(Engine *eng, ModuleKind kind);
-Module *module_softmax(Engine *eng, ModuleKind kind, int64_t dim); /* Softmax, LogSoftmax */
+/* Softmax, LogSoftmax; dim may be MODULE_DIM_NONE. */
+Module *module_softmax(Engine *eng, ModuleKind kind, int64_t dim);
 Module *module_flatten(Engine *eng, int64_t start_dim, int64_t end_dim);
 Module *module_dropout(Engine *eng, double p);
 Module *module_loss(Engine *eng, ModuleKind kind, int reduction);

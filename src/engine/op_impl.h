@@ -55,4 +55,15 @@ DECLARE_OP(stack);
 DECLARE_OP(clone);
 DECLARE_OP(to_float);
 
+/* ops_nn.c */
+DECLARE_OP(softmax);
+DECLARE_OP(log_softmax);
+DECLARE_OP(mse_loss);
+DECLARE_OP(bce_loss);
+DECLARE_OP(nll_loss);
+DECLARE_OP(cross_entropy);
+DECLARE_OP(conv2d);
+DECLARE_OP(max_pool2d);
+DECLARE_OP(dropout);
+
 #endif

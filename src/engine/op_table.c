@@ -45,4 +45,16 @@ const OpDef op_table[OP_COUNT] = {
     OP(OP_STACK, "stack", "StackBackward0", stack),
     OP(OP_CLONE, "clone", "CloneBackward0", clone),
     OP(OP_TO_FLOAT, "float", "ToCopyBackward0", to_float),
+    /* neural network (ops_nn.c) */
+    OP(OP_SOFTMAX, "softmax", "SoftmaxBackward0", softmax),
+    OP(OP_LOG_SOFTMAX, "log_softmax", "LogSoftmaxBackward0", log_softmax),
+    OP(OP_MSE_LOSS, "mse_loss", "MseLossBackward0", mse_loss),
+    OP(OP_BCE_LOSS, "binary_cross_entropy", "BinaryCrossEntropyBackward0", bce_loss),
+    OP(OP_NLL_LOSS, "nll_loss", "NllLossBackward0", nll_loss),
+    /* cross_entropy is log_softmax + nll_loss: PyTorch prints the last */
+    OP(OP_CROSS_ENTROPY, "cross_entropy", "NllLossBackward0", cross_entropy),
+    OP(OP_CONV2D, "conv2d", "ConvolutionBackward0", conv2d),
+    OP(OP_MAX_POOL2D, "max_pool2d", "MaxPool2DWithIndicesBackward0", max_pool2d),
+    /* training-mode dropout is input * mask in PyTorch */
+    OP(OP_DROPOUT, "dropout", "MulBackward0", dropout),
 };
