@@ -31,7 +31,11 @@ typedef struct LoaderValue {
 
 static bool dataset_init(Interp *in, Value self, const CallArgs *a, Value *out)
 {
-    int extra = a->n_pos - (self.kind == VAL_NONE ? 1 : 0);
+    /* bound (super().__init__()), unbound (Dataset.__init__(self)), or
+     * without the instance when a class with no __init__ is instantiated */
+    int extra = a->n_pos;
+    if (self.kind == VAL_NONE && a->n_pos > 0 && val_is(a->pos[0], OBJ_INSTANCE))
+        extra--;
     if (a->n_kw || extra > 0)
         return rt_error(in, "Dataset.__init__() takes 1 positional argument but %d were given",
                         extra + a->n_kw + 1);

@@ -96,11 +96,39 @@ void nn_emit_output(Interp *in, const char *label, const Tensor *t)
     interp_emit(in, &ev);
 }
 
+/* A layer value. A Sequential cut from another (model[1:3]) keeps its
+ * children's names ("1", "2"), as PyTorch's does: child i is named
+ * key_start + i * key_step. The extra fields are plain data: the evaluator
+ * frees the value as the ObjLayer it begins with. */
+typedef struct LayerValue {
+    ObjLayer base;
+    int64_t key_start, key_step;
+} LayerValue;
+
+static Value keyed_layer_value(Interp *in, Module *m, int64_t key_start, int64_t key_step)
+{
+    LayerValue *l = (LayerValue *)obj_alloc(&in->heap, OBJ_LAYER, sizeof(LayerValue));
+    l->base.m = m;
+    l->key_start = key_start;
+    l->key_step = key_step;
+    return val_obj(&l->base.h);
+}
+
 Value nn_layer_value(Interp *in, Module *m)
 {
-    ObjLayer *l = (ObjLayer *)obj_alloc(&in->heap, OBJ_LAYER, sizeof(ObjLayer));
-    l->m = m;
-    return val_obj(&l->h);
+    return keyed_layer_value(in, m, 0, 1);
+}
+
+static bool has_own_keys(Value layer)
+{
+    const LayerValue *l = (const LayerValue *)layer.as.obj;
+    return l->key_start != 0 || l->key_step != 1;
+}
+
+static int64_t child_key(Value layer, int i)
+{
+    const LayerValue *l = (const LayerValue *)layer.as.obj;
+    return l->key_start + i * l->key_step;
 }
 
 static int count_dots(const char *s)
@@ -264,7 +292,17 @@ static bool walk_value(ModuleWalk *w, Value v, const char *prefix, int depth)
         Module *m = AS_LAYER(v)->m;
         if (w->set_training >= 0)
             module_set_training(m, w->set_training);
-        module_visit_parameters(m, prefix, walk_layer_param, w);
+        if (!has_own_keys(v)) {
+            module_visit_parameters(m, prefix, walk_layer_param, w);
+            return true;
+        }
+        for (int i = 0; i < m->n_children; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "%lld", (long long)child_key(v, i));
+            char *full = join_name(prefix, key);
+            module_visit_parameters(m->children[i], full, walk_layer_param, w);
+            free(full);
+        }
         return true;
     }
     if (instance_is_module(v))
@@ -371,13 +409,18 @@ static bool no_more_arguments(Interp *in, const CallArgs *a, const char *fname)
     return true;
 }
 
+/* Module.__init__(self): nothing to set up. Called bound (super().__init__()),
+ * unbound (nn.Module.__init__(self)), or without the instance when a class
+ * that defines no __init__ is instantiated. */
 static bool module_init(Interp *in, Value self, const CallArgs *a, Value *out)
 {
-    Value recv;
-    CallArgs rest;
-    if (!model_receiver(in, self, a, "Module.__init__", &recv, &rest) ||
-        !no_more_arguments(in, &rest, "Module.__init__"))
-        return false;
+    int extra = a->n_pos;
+    if (self.kind == VAL_NONE && a->n_pos > 0 && instance_is_module(a->pos[0]))
+        extra--;
+    if (a->n_kw)
+        return rt_error(in, "Module.__init__() got an unexpected keyword argument '%s'", a->kw_names[0]);
+    if (extra > 0)
+        return rt_error(in, "Module.__init__() takes 1 positional argument but %d were given", extra + 1);
     *out = val_none();
     return true;
 }
@@ -1029,23 +1072,45 @@ static bool layer_set_property(Interp *in, Value self, const ObjStr *name, Value
     return true;
 }
 
-static bool layer_repr(Interp *in, Value self, StrBuf *out)
+/* module_describe's text, whole: it cuts at the buffer's end, so grow the
+ * buffer until the text fits (each line indented by `indent` after the first). */
+static void describe_module(const Module *m, const char *indent, StrBuf *out)
 {
-    (void)in;
-    /* module_describe cuts at the buffer's end: grow until the text fits */
     for (size_t size = 4096;; size *= 2) {
         char *buf = malloc(size);
         if (!buf)
             abort();
-        module_describe(AS_LAYER(self)->m, buf, size);
+        module_describe(m, buf, size);
         size_t len = strlen(buf);
         if (len + 1 < size || size >= ((size_t)1 << 26)) {
-            sb_append_n(out, buf, len);
+            for (const char *p = buf; *p; p++) {
+                sb_append_char(out, *p);
+                if (*p == '\n')
+                    sb_append(out, indent);
+            }
             free(buf);
-            return true;
+            return;
         }
         free(buf);
     }
+}
+
+static bool layer_repr(Interp *in, Value self, StrBuf *out)
+{
+    (void)in;
+    const Module *m = AS_LAYER(self)->m;
+    if (!has_own_keys(self) || m->n_children == 0) {
+        describe_module(m, "", out);
+        return true;
+    }
+    sb_append(out, "Sequential(\n");
+    for (int i = 0; i < m->n_children; i++) {
+        sb_printf(out, "  (%lld): ", (long long)child_key(self, i));
+        describe_module(m->children[i], "  ", out);
+        sb_append_char(out, '\n');
+    }
+    sb_append_char(out, ')');
+    return true;
 }
 
 /* ---- Sequential as a sequence ---- */
@@ -1096,8 +1161,9 @@ static bool slice_range(Interp *in, const ObjSlice *s, int64_t n, int64_t *start
     return true;
 }
 
-static bool sequential_slice(Interp *in, Module *m, const ObjSlice *s, Value *out)
+static bool sequential_slice(Interp *in, Value self, const ObjSlice *s, Value *out)
 {
+    Module *m = AS_LAYER(self)->m;
     int64_t start, stop, step;
     if (!slice_range(in, s, m->n_children, &start, &stop, &step))
         return false;
@@ -1111,7 +1177,7 @@ static bool sequential_slice(Interp *in, Module *m, const ObjSlice *s, Value *ou
     free(picked);
     if (!sub)
         return rt_engine_error(in);
-    *out = nn_layer_value(in, sub);
+    *out = keyed_layer_value(in, sub, child_key(self, (int)start), step * ((const LayerValue *)self.as.obj)->key_step);
     return true;
 }
 
@@ -1121,7 +1187,7 @@ static bool layer_getitem(Interp *in, Value self, Value index, Value *out)
         return false;
     Module *m = AS_LAYER(self)->m;
     if (val_is(index, OBJ_SLICE))
-        return sequential_slice(in, m, (const ObjSlice *)index.as.obj, out);
+        return sequential_slice(in, self, (const ObjSlice *)index.as.obj, out);
     if (index.kind != VAL_INT && index.kind != VAL_BOOL)
         return rt_error(in, "'%s' object cannot be interpreted as an integer", value_type_name(index));
     int64_t i = index.kind == VAL_INT ? index.as.i : index.as.b;

@@ -55,7 +55,8 @@ bool nn_reject_option(Interp *in, Value v, const char *what);
 /* Report a softmax/sigmoid result to the Outputs pane. */
 void nn_emit_output(Interp *in, const char *label, const Tensor *t);
 
-/* A new wrapper value for an engine layer (takes over the reference). */
+/* A new wrapper value for an engine layer (takes over the reference). Every
+ * OBJ_LAYER value is made here: the layer hooks rely on its layout. */
 Value nn_layer_value(Interp *in, Module *m);
 
 #endif

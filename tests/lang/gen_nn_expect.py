@@ -9,7 +9,8 @@ after the top-level statement that printed them (old `# expect:` lines are
 dropped first). A program with a `# expect error: LINE:COL message` line must
 raise in its last statement: the line is kept as written (the column is
 nnl's, which Python does not give) and Python's message is shown on stderr to
-compare with it. A program containing `# expect: (by hand)` is left alone.
+compare with it. A program containing the line `# expectations written by hand`
+is left alone.
 
 The test suite never runs this script: its results are committed.
 """
@@ -82,7 +83,7 @@ def regenerate(path):
         original = f.read().split("\n")
     if original and original[-1] == "":
         original.pop()
-    if any(l.strip() == "# expect: (by hand)" for l in original):
+    if any(l.strip() == "# expectations written by hand" for l in original):
         return
     lines = [l for l in original if not l.strip().startswith(EXPECT)]
     wants_error = any(l.strip().startswith("# expect error:") for l in lines)
