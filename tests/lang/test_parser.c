@@ -197,7 +197,8 @@ static void test_fstrings(void **state)
                 "rf'\\d{x}\\n' f'\\t{y}\\x41'\n"
                 "f'{a, b} {c if d else e} {x[1:2]} {f(a=1)!r}'\n"
                 "f'''{\n  x +\n  y\n}'''\n"
-                "f''\n",
+                "f''\n"
+                "f'{a != b}{a == b}{a <= b}{a >= b}{x:=10}{x!r:=^9}'\n",
                 "(expr (fstr \"Epoch: \" (fmt epoch) \" | Loss: \" (fmt (call (. loss item)) "
                 "spec=\".4f\")))\n"
                 "(expr (fstr (fmt x !r) \" \" (fmt y !s spec=\">8\") \" {lit} \" (fmt (+ a 1)) "
@@ -210,7 +211,12 @@ static void test_fstrings(void **state)
                 "(expr (fstr (fmt (tuple a b)) \" \" (fmt (ifexp d c e)) \" \" "
                 "(fmt ([] x (slice 1 2 _))) \" \" (fmt (call f (kw a 1)) !r)))\n"
                 "(expr (fstr (fmt (+ x y))))\n"
-                "(expr (fstr))\n");
+                "(expr (fstr))\n"
+                "(expr (fstr (fmt (cmp a != b)) (fmt (cmp a == b)) (fmt (cmp a <= b)) "
+                "(fmt (cmp a >= b)) (fmt x spec=\"=10\") (fmt x !r spec=\"=^9\")))\n");
+    assert_error("x = '损失'; f'{损}'",
+                 "<test>:1:14: error: invalid character '损' (U+635F); names in nnl use ASCII "
+                 "letters, digits and '_'");
 }
 
 static void test_fstring_positions(void **state)
