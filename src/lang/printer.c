@@ -112,6 +112,8 @@ static bool object_repr(Interp *in, Value v, StrBuf *out, int depth, bool as_str
         return seq_repr(in, AS_LIST(v)->items, AS_LIST(v)->count, "[", "]", false, out, depth);
     case OBJ_TUPLE: {
         const ObjTuple *t = AS_TUPLE(v);
+        if (t->struct_name && in->types[OBJ_TUPLE].repr)
+            return in->types[OBJ_TUPLE].repr(in, v, out);
         if (t->is_size) {
             int64_t shape[TENSOR_MAX_DIMS + 4];
             int n = (int)(t->count < TENSOR_MAX_DIMS + 4 ? t->count : TENSOR_MAX_DIMS + 4);

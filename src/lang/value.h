@@ -111,6 +111,9 @@ typedef struct ObjList {
 typedef struct ObjTuple {
     Obj h;
     bool is_size;                /* a torch.Size */
+    const char *struct_name;     /* a named result ("torch.return_types.max", static
+                                    string): printed by types[OBJ_TUPLE].repr; NULL
+                                    for plain tuples */
     int64_t count;
     Value items[];
 } ObjTuple;
