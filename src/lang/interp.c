@@ -273,6 +273,40 @@ RunResult interp_run_paused(Interp *in, Source *src)
     return RUN_OK;
 }
 
+bool interp_eval_expression(Interp *in, const char *text, Value *out)
+{
+    Source *src = source_new("<answer>", text, strlen(text), 1);
+    Program *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    Diag parse_diag;
+    diag_init(&parse_diag);
+    ParseLimits limits = {in->opt.max_nesting};
+    ParseResult r = parse_program(src, &limits, p, &parse_diag);
+    diag_clear(&parse_diag);
+    if (!r.ok || p->body.n != 1 || p->body.stmts[0]->kind != STMT_EXPR) {
+        if (r.ok)
+            ast_program_free(p);
+        free(p);
+        source_release(src);
+        *out = val_str(&in->heap, text);
+        return true;
+    }
+    keep_program(in, p);
+    /* evaluate in the running frame, with positions in the answer's text */
+    Frame *f = current_frame(in);
+    Source *saved_source = f->source;
+    Source *saved_call_source = in->call_source;
+    SrcPos saved_pos = in->call_pos;
+    f->source = src;
+    bool ok = eval_expr(in, p->body.stmts[0]->u.expr, out);
+    f->source = saved_source;
+    in->call_source = saved_call_source;
+    in->call_pos = saved_pos;
+    source_release(src);
+    return ok;
+}
+
 /* ---- events ---- */
 
 void interp_emit(Interp *in, Event *ev)

@@ -160,6 +160,14 @@ RunResult interp_run_statement(Interp *in, Source *src, const Stmt *s);
  * while a program is paused inside a step). */
 RunResult interp_run_paused(Interp *in, Source *src);
 
+/* Evaluate `text` as one nnl expression in the innermost running frame's
+ * scope (what ask() does with the student's answer). Text that does not
+ * parse as a single expression statement ("yes please", "", "x = 1") comes
+ * back as a str value, unevaluated. The parsed program is kept for the
+ * interpreter's lifetime, like interp_parse's. Returns false with in->diag
+ * set when evaluating the expression fails; emits no event. */
+bool interp_eval_expression(Interp *in, const char *text, Value *out);
+
 /* ---- errors for natives ---- */
 
 /* Raise a runtime error at the current call; returns false. */
