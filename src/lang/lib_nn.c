@@ -930,6 +930,12 @@ static bool layer_call(Interp *in, Value self, const CallArgs *a, Value *out)
     if (a->n_pos > need)
         return rt_error(in, "%s() takes %d positional arguments but %d were given", fname, need + 1,
                         a->n_pos + 1);
+    if (a->n_kw == 0 && a->n_pos < need) {
+        if (need - a->n_pos == 2)
+            return rt_error(in, "%s() missing 2 required positional arguments: 'input' and 'target'", fname);
+        return rt_error(in, "%s() missing 1 required positional argument: '%s'", fname,
+                        (loss ? two : one)[a->n_pos]);
+    }
     Value v[2];
     Tensor *input, *target = NULL;
     const char *fn = layer_function_name(m);
@@ -1032,11 +1038,18 @@ static bool set_layer_param(Interp *in, Module *m, const char *name, Value v)
         *slot = NULL;
         return true;
     }
+    if (v.kind == VAL_NONE)
+        return rt_error(in, "cannot assign None as parameter 'weight' in nnl: a %s needs its weight",
+                        module_kind_name(m->kind));
     Tensor *t = val_as_tensor(v);
-    if (!t || AS_TENSOR(v)->is_numpy || !t->is_parameter)
-        return rt_error(in, "cannot assign '%s' as parameter '%s' (torch.nn.Parameter%s expected)",
-                        t && !AS_TENSOR(v)->is_numpy ? "torch.FloatTensor" : value_type_name(v), name,
-                        is_bias ? " or None" : "");
+    if (!t || AS_TENSOR(v)->is_numpy || !t->is_parameter) {
+        const char *type = !t || AS_TENSOR(v)->is_numpy ? value_type_name(v)
+                           : t->dtype == DTYPE_FLOAT32  ? "torch.FloatTensor"
+                           : t->dtype == DTYPE_INT64    ? "torch.LongTensor"
+                                                        : "torch.BoolTensor";
+        return rt_error(in, "cannot assign '%s' as parameter '%s' (torch.nn.Parameter or None expected)", type,
+                        name);
+    }
     tensor_retain(t);
     tensor_release(*slot);
     *slot = t;
