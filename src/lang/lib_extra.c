@@ -1133,26 +1133,49 @@ static bool watchable(Value v)
            instance_is_module(v);
 }
 
-/* watch(*tensors_or_modules): what the weights and gradients panes show.
+/* The items of a list or tuple argument of watch(), else NULL. */
+static const Value *watch_sequence(Value v, int64_t *n)
+{
+    if (val_is(v, OBJ_LIST)) {
+        *n = AS_LIST(v)->count;
+        return AS_LIST(v)->items;
+    }
+    if (val_is(v, OBJ_TUPLE) && !AS_TUPLE(v)->is_size) {
+        *n = AS_TUPLE(v)->count;
+        return AS_TUPLE(v)->items;
+    }
+    return NULL;
+}
+
+/* watch(*tensors_or_modules): what the weights and gradients panes show. A
+ * list or tuple of them counts as its items (watch(model.parameters())).
  * watch() with nothing goes back to the default (the latest model). */
 static bool bi_watch(Interp *in, Value self, const CallArgs *a, Value *out)
 {
     (void)self;
     if (a->n_kw)
         return rt_error(in, "watch() got an unexpected keyword argument '%s'", a->kw_names[0]);
-    for (int i = 0; i < a->n_pos; i++)
-        if (!watchable(a->pos[i]))
-            return rt_error(in, "watch() takes tensors and modules, not %s (argument %d)",
-                            value_type_name(a->pos[i]), i + 1);
-    Value list = val_none();
-    if (a->n_pos) {
-        ObjList *l = list_new(&in->heap, a->n_pos);
-        for (int i = 0; i < a->n_pos; i++)
-            list_append(l, value_retain(a->pos[i]));
-        list = val_obj(&l->h);
+    ObjList *l = list_new(&in->heap, a->n_pos);
+    for (int i = 0; i < a->n_pos; i++) {
+        int64_t n = 1;
+        const Value *items = watch_sequence(a->pos[i], &n);
+        if (!items)
+            items = &a->pos[i];
+        for (int64_t k = 0; k < n; k++) {
+            if (!watchable(items[k])) {
+                value_release(val_obj(&l->h));
+                return rt_error(in, "watch() takes tensors and modules, not %s (argument %d)",
+                                value_type_name(items[k]), i + 1);
+            }
+            list_append(l, value_retain(items[k]));
+        }
     }
     value_release(in->watched);
-    in->watched = list;
+    in->watched = val_obj(&l->h);
+    if (l->count == 0) {
+        value_release(in->watched);
+        in->watched = val_none();
+    }
     Event ev = {.kind = EVENT_WATCH};
     interp_emit(in, &ev);
     *out = val_none();

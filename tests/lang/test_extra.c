@@ -213,6 +213,10 @@ static void test_watch_and_pause(void **state)
     const Recorded *p = nth_event(&h, EVENT_PAUSE, 0);
     assert_non_null(p);
     assert_string_equal(p->text, "look");
+    /* a list (model.parameters()) counts as its items */
+    assert_int_equal(run(in, "watch([w, b], (b,), w)\n"), RUN_OK);
+    assert_int_equal(AS_LIST(in->watched)->count, 4);
+    assert_ptr_equal(AS_LIST(in->watched)->items[2].as.obj, global(in, "b").as.obj);
     assert_int_equal(run(in, "watch()\n"), RUN_OK);
     assert_int_equal(in->watched.kind, VAL_NONE);
     assert_int_equal(run(in, "watch(1)\n"), RUN_ERROR);
