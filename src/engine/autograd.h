@@ -28,7 +28,7 @@
 
 typedef enum OpKind {
     /* elementwise, broadcasting */
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_NEG,
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_REMAINDER, OP_POW, OP_NEG,
     OP_EXP, OP_LOG, OP_SQRT, OP_ABS, OP_TANH, OP_SIGMOID, OP_RELU, OP_CLAMP,
     /* reductions */
     OP_SUM, OP_MEAN, OP_MAX_DIM, OP_MIN_DIM, OP_MAX_ALL, OP_MIN_ALL,

@@ -54,4 +54,11 @@ bool grad_accumulate_scaled(Engine *eng, Tensor *target, const Tensor *g, float 
  * integer < float) of the two; tensor.h explains wrapped numbers. */
 DType promote_types(const Tensor *a, const Tensor *b);
 
+/* ---- sums in PyTorch's order (sum_order.c) ---- */
+
+/* Σ x[0..n) of a contiguous row. */
+float sum_contiguous_row(const float *x, int64_t n);
+/* out[c] = Σ_r x[r*cols + c]: the column sums of a rows×cols block. */
+void sum_columns(const float *x, int64_t rows, int64_t cols, float *out);
+
 #endif

@@ -20,6 +20,7 @@ DECLARE_OP(add);
 DECLARE_OP(sub);
 DECLARE_OP(mul);
 DECLARE_OP(div);
+DECLARE_OP(remainder);
 DECLARE_OP(pow);
 DECLARE_OP(neg);
 DECLARE_OP(exp);

@@ -13,6 +13,7 @@ const OpDef op_table[OP_COUNT] = {
     OP(OP_SUB, "sub", "SubBackward0", sub),
     OP(OP_MUL, "mul", "MulBackward0", mul),
     OP(OP_DIV, "div", "DivBackward0", div),
+    OP(OP_REMAINDER, "remainder", "RemainderBackward0", remainder),
     OP(OP_POW, "pow", "PowBackward0", pow),
     OP(OP_NEG, "neg", "NegBackward0", neg),
     OP(OP_EXP, "exp", "ExpBackward0", exp),

@@ -266,6 +266,31 @@ bool op_div_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
     return ok;
 }
 
+/* ---- remainder: out = a - floor(a / b) · b (Python's sign rule) ---- */
+
+Tensor *op_remainder_forward(Engine *eng, Node *n)
+{
+    Tensor *a = n->inputs[0], *b = n->inputs[1];
+    DType d = promote_types(a, b);
+    return binary_map(eng, "remainder", BK_REMAINDER, a, b, d == DTYPE_BOOL ? DTYPE_INT64 : d);
+}
+
+bool op_remainder_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
+{
+    Tensor *a = n->inputs[0], *b = n->inputs[1];
+    if (gin[0] && !grad_accumulate_reduced(eng, gin[0], gout))   /* da += g */
+        return false;
+    if (!gin[1])
+        return true;
+    /* db += -g · floor(a / b) */
+    Tensor *q = binary_map(eng, "remainder", BK_FLOOR_DIV, a, b, DTYPE_FLOAT32);
+    Tensor *t = q ? binary_map(eng, "remainder", BK_MUL, gout, q, DTYPE_FLOAT32) : NULL;
+    bool ok = t && grad_accumulate_scaled(eng, gin[1], t, -1.0f);
+    tensor_release(q);
+    tensor_release(t);
+    return ok;
+}
+
 /* ---- pow: out = a ** b (tensor exponent), a ** p (args.a), base ** a ---- */
 
 enum { POW_TENSOR_TENSOR, POW_TENSOR_SCALAR, POW_SCALAR_TENSOR };
@@ -632,8 +657,7 @@ Tensor *tensor_remainder(Engine *eng, Tensor *a, Tensor *b)
 {
     if (!check_integer_divisor(eng, a, b, "modulo"))
         return NULL;
-    DType d = promote_types(a, b);
-    return binary_map(eng, "remainder", BK_REMAINDER, a, b, d == DTYPE_BOOL ? DTYPE_INT64 : d);
+    return apply2(eng, OP_REMAINDER, a, b, NULL);
 }
 
 Tensor *tensor_pow(Engine *eng, Tensor *a, Tensor *b)

@@ -68,15 +68,27 @@ static Tensor *sum_or_mean(Engine *eng, Node *n, bool mean)
     }
     const float *x = tensor_data(src);
     float *o = tensor_data(out);
-    for (int64_t i = 0; i < r.outer; i++)
-        for (int64_t k = 0; k < r.inner; k++) {
-            /* accumulate in double: sums of thousands of floats stay accurate */
-            double acc = 0.0;
-            const float *p = x + i * r.size * r.inner + k;
-            for (int64_t j = 0; j < r.size; j++)
-                acc += p[j * r.inner];
-            o[i * r.inner + k] = (float)(mean ? acc / (double)r.size : acc);
+    /* float32 in PyTorch's order (sum_order.c), so results print alike;
+     * integer tensors are summed exactly */
+    for (int64_t i = 0; i < r.outer; i++) {
+        const float *block = x + i * r.size * r.inner;
+        float *dst = o + i * r.inner;
+        if (d == DTYPE_INT64) {
+            for (int64_t k = 0; k < r.inner; k++) {
+                double acc = 0.0;
+                for (int64_t j = 0; j < r.size; j++)
+                    acc += block[j * r.inner + k];
+                dst[k] = (float)acc;
+            }
+        } else if (r.inner == 1) {
+            dst[0] = sum_contiguous_row(block, r.size);
+        } else {
+            sum_columns(block, r.size, r.inner, dst);
         }
+        if (mean)
+            for (int64_t k = 0; k < r.inner; k++)
+                dst[k] /= (float)r.size;
+    }
     tensor_release(src);
     return out;
 }

@@ -331,6 +331,22 @@ static void test_reduction_gradients(void **state)
     }
 }
 
+static void test_remainder_gradient(void **state)
+{
+    Engine *eng = *state;
+    /* a / b kept away from integers, where the remainder jumps */
+    Tensor *in[2] = {make_tensor(eng, 1, SHAPE(4), VALUES(5.3f, -2.6f, 7.9f, 0.4f)),
+                     make_tensor(eng, 1, SHAPE(4), VALUES(2.0f, 1.5f, -3.0f, 0.9f))};
+    in[0]->requires_grad = in[1]->requires_grad = true;
+    BinaryFn fn = tensor_remainder;
+    assert_gradcheck(eng, call_binary, 2, in, &fn, NULL);
+    Tensor *r = tensor_remainder(eng, in[0], in[1]);
+    assert_string_equal(tensor_grad_fn_name(r), "RemainderBackward0");
+    tensor_release(r);
+    tensor_release(in[0]);
+    tensor_release(in[1]);
+}
+
 static void test_max_all_shares_gradient_between_ties(void **state)
 {
     Engine *eng = *state;
@@ -358,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_binary_gradients_with_broadcasting),
         cmocka_unit_test(test_scalar_pow_and_clamp_gradients),
         cmocka_unit_test(test_reduction_gradients),
+        cmocka_unit_test(test_remainder_gradient),
         cmocka_unit_test(test_max_all_shares_gradient_between_ties),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
