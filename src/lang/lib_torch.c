@@ -11,8 +11,9 @@
  * the PyTorch-only methods with Python's AttributeError text.
  *
  * Results that name things differently from PyTorch because they cannot be
- * reproduced byte for byte: a grad_fn prints as `<MulBackward0 object>`
- * (PyTorch adds a memory address), torch.no_grad() as
+ * reproduced byte for byte: a grad_fn is an object of a class named after
+ * the node, printed `<__main__.MulBackward0 object>` (PyTorch prints
+ * `<MulBackward0 object at 0x...>`), torch.no_grad() as
  * `<torch.autograd.grad_mode.no_grad object>`, and torch.manual_seed()
  * returns None instead of a Generator.
  */
@@ -185,14 +186,18 @@ static bool require_torch_tensor(Interp *in, Value v, const char *fname, const c
 /* Run a Tensor method for torch.fname(input, ...). */
 static bool call_as_method(Interp *in, const char *fname, NativeFn method, const CallArgs *a, Value *out)
 {
-    const char *kw_names[a->n_kw ? a->n_kw : 1];
-    Value kw_values[a->n_kw ? a->n_kw : 1];
+    size_t n = a->n_kw ? (size_t)a->n_kw : 1;
+    const char **kw_names = malloc(n * sizeof *kw_names);
+    Value *kw_values = malloc(n * sizeof *kw_values);
+    if (!kw_names || !kw_values)
+        abort();
     Value input;
     CallArgs rest;
-    if (!split_input(in, a, fname, &input, &rest, kw_names, kw_values) ||
-        !require_torch_tensor(in, input, fname, "input", 1))
-        return false;
-    return method(in, input, &rest, out);
+    bool ok = split_input(in, a, fname, &input, &rest, kw_names, kw_values) &&
+              require_torch_tensor(in, input, fname, "input", 1) && method(in, input, &rest, out);
+    free(kw_names);
+    free(kw_values);
+    return ok;
 }
 
 /* ---- argument kinds ---- */
@@ -562,7 +567,8 @@ static bool torch_from_numpy(Interp *in, Value self, const CallArgs *a, Value *o
 }
 
 /* torch.Tensor(data) -> a float32 tensor; torch.Tensor(2, 3) -> zeros of that
- * shape (PyTorch leaves them uninitialised); torch.Tensor() -> tensor([]). */
+ * shape (PyTorch leaves them uninitialised); torch.Tensor() -> tensor([]);
+ * torch.Tensor(tensor_or_array) -> the same data. */
 static bool torch_Tensor(Interp *in, Value self, const CallArgs *a, Value *out)
 {
     (void)self;
@@ -576,7 +582,12 @@ static bool torch_Tensor(Interp *in, Value self, const CallArgs *a, Value *out)
         if (!tensor_from_value(in, a->pos[0], true, DTYPE_FLOAT32, &t))
             return false;
     } else if (a->n_pos == 1 && val_is(a->pos[0], OBJ_TENSOR)) {
-        t = tensor_to_dtype(&in->eng, val_as_tensor(a->pos[0]), DTYPE_FLOAT32);
+        /* PyTorch's legacy constructor shares the data and keeps the dtype */
+        Tensor *src = val_as_tensor(a->pos[0]);
+        if (src->requires_grad)
+            return rt_error(in, "torch.Tensor(x) of a tensor that requires grad is not part of nnl "
+                                "(use x.detach() or x.clone())");
+        t = tensor_alias(&in->eng, src);
     } else {
         int nd;
         int64_t shape[TENSOR_MAX_DIMS];
@@ -675,7 +686,7 @@ static bool autograd_variable(Interp *in, Value self, const CallArgs *a, Value *
     Value v[3];
     if (!args_parse(in, a, "Variable", names, 1, v))
         return false;
-    if (!val_is(v[0], OBJ_TENSOR))
+    if (!val_is(v[0], OBJ_TENSOR) || is_numpy(v[0]))
         return rt_error(in, "Variable data has to be a tensor, but got %s", value_type_name(v[0]));
     Tensor *r = tensor_alias(&in->eng, val_as_tensor(v[0]));
     if (!r)
