@@ -89,14 +89,27 @@ static void shape_text(int ndim, const int64_t *shape, char *buf, size_t size)
 static const char *const REQUIRES_GRAD_MESSAGE =
     "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.";
 
+/* len(range): computed without overflow for any 64-bit bounds. */
+static int64_t range_length(const ObjRange *r)
+{
+    uint64_t span, step;
+    if (r->step > 0 && r->stop > r->start) {
+        span = (uint64_t)r->stop - (uint64_t)r->start;
+        step = (uint64_t)r->step;
+    } else if (r->step < 0 && r->stop < r->start) {
+        span = (uint64_t)r->start - (uint64_t)r->stop;
+        step = 0 - (uint64_t)r->step;
+    } else {
+        return 0;
+    }
+    uint64_t n = span / step + (span % step != 0);
+    return n > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)n;
+}
+
 /* A range as a 1-D int64 array. */
 static bool range_tensor(Interp *in, const ObjRange *r, Tensor **out)
 {
-    int64_t n = 0;
-    if (r->step > 0 && r->stop > r->start)
-        n = (r->stop - r->start + r->step - 1) / r->step;
-    else if (r->step < 0 && r->stop < r->start)
-        n = (r->start - r->stop - r->step - 1) / -r->step;
+    int64_t n = range_length(r);
     if (n == 0) {
         int64_t shape[1] = {0};
         *out = tensor_empty(&in->eng, DTYPE_INT64, 1, shape);
@@ -564,24 +577,28 @@ static bool only_default(Interp *in, Value v, const char *fname, const char *nam
     return true;
 }
 
-/* np.loadtxt(fname, dtype=np.float32, comments='#', delimiter=None,
- * converters=None, skiprows=0): a numeric text file, plain or gzip. nnl's
- * default dtype is float32 (NumPy's is float64); delimiter=None splits on
- * runs of whitespace. A file of one row or one column gives a 1-D array. */
-static bool np_loadtxt(Interp *in, Value self, const CallArgs *a, Value *out)
+typedef struct LoadtxtOptions {
+    const char *path;
+    DType dtype;
+    char delimiter;
+    int skiprows;
+} LoadtxtOptions;
+
+/* loadtxt's arguments; the keywords nnl does not implement are accepted
+ * only at their defaults. */
+static bool loadtxt_options(Interp *in, const CallArgs *a, LoadtxtOptions *o)
 {
-    (void)self;
     static const char *const names[] = {"fname", "dtype", "comments", "delimiter", "converters",
                                         "skiprows", "usecols", "unpack", "ndmin", NULL};
     Value v[9];
-    const char *path, *delim_text = NULL;
     bool has_dtype;
-    DType dtype = DTYPE_FLOAT32;
+    const char *delim = NULL;
     int64_t skiprows = 0;
-    if (!args_parse(in, a, "loadtxt", names, 1, v) || !arg_str(in, v[0], "fname", &path) ||
-        !dtype_param(in, v[1], "loadtxt", &has_dtype, &dtype))
+    o->dtype = DTYPE_FLOAT32;
+    if (!args_parse(in, a, "loadtxt", names, 1, v) || !arg_str(in, v[0], "fname", &o->path) ||
+        !dtype_param(in, v[1], "loadtxt", &has_dtype, &o->dtype))
         return false;
-    if (dtype == DTYPE_BOOL)
+    if (o->dtype == DTYPE_BOOL)
         return rt_error(in, "loadtxt(): dtype must be np.float32 or np.int64");
     bool hash_comments = val_is(v[2], OBJ_STR) && strcmp(AS_STR(v[2])->data, "#") == 0;
     if (!only_default(in, v[2], "loadtxt", "comments", hash_comments) ||
@@ -590,34 +607,49 @@ static bool np_loadtxt(Interp *in, Value self, const CallArgs *a, Value *out)
         !only_default(in, v[7], "loadtxt", "unpack", v[7].kind == VAL_BOOL && !v[7].as.b) ||
         !only_default(in, v[8], "loadtxt", "ndmin", v[8].kind == VAL_INT && v[8].as.i == 0))
         return false;
-    if (given(v[3]) && !arg_str(in, v[3], "delimiter", &delim_text))
+    if (given(v[3]) && !arg_str(in, v[3], "delimiter", &delim))
         return false;
-    if (delim_text && (strlen(delim_text) != 1 || delim_text[0] == '\n' || delim_text[0] == '#'))
-        return rt_error(in, "loadtxt(): delimiter must be a single character such as ',' (got '%s')",
-                        delim_text);
+    if (delim && (strlen(delim) != 1 || delim[0] == '\n' || delim[0] == '#'))
+        return rt_error(in, "loadtxt(): delimiter must be a single character such as ',' (got '%s')", delim);
+    o->delimiter = delim ? delim[0] : DATA_DELIM_WHITESPACE;
     if (given(v[5]) && !arg_int(in, v[5], "skiprows", &skiprows))
         return false;
     if (skiprows < 0 || skiprows > 1000000000)
         return rt_error(in, "loadtxt(): skiprows must be a non-negative int");
-    char *resolved = resolve_data_path(in, path);
-    if (!resolved)
-        return data_not_found(in, path);
-    char delim = delim_text ? delim_text[0] : DATA_DELIM_WHITESPACE;
-    Tensor *t = data_load_csv(&in->eng, resolved, delim, dtype, (int)skiprows);
-    if (!t) {
-        /* name the file as the program did: "data.csv:3: ...", not the found path */
-        const char *msg = engine_error(&in->eng);
-        size_t n = strlen(resolved);
-        if (strncmp(msg, resolved, n) == 0 && strcmp(resolved, path) != 0)
-            rt_error(in, "%s%s", path, msg + n);
-        else
-            rt_engine_error(in);
-        free(resolved);
-        return false;
-    }
-    free(resolved);
-    *out = numpy_result(in, t);
+    o->skiprows = (int)skiprows;
     return true;
+}
+
+/* The data module's error, naming the file as the program did
+ * ("data.csv:3: ..."), not by the path where it was found. */
+static bool data_error(Interp *in, const char *path, const char *resolved)
+{
+    const char *msg = engine_error(&in->eng);
+    size_t n = strlen(resolved);
+    if (strncmp(msg, resolved, n) == 0 && strcmp(resolved, path) != 0)
+        return rt_error(in, "%s%s", path, msg + n);
+    return rt_engine_error(in);
+}
+
+/* np.loadtxt(fname, dtype=np.float32, comments='#', delimiter=None,
+ * converters=None, skiprows=0): a numeric text file, plain or gzip. nnl's
+ * default dtype is float32 (NumPy's is float64); delimiter=None splits on
+ * runs of whitespace. A file of one row or one column gives a 1-D array. */
+static bool np_loadtxt(Interp *in, Value self, const CallArgs *a, Value *out)
+{
+    (void)self;
+    LoadtxtOptions o;
+    if (!loadtxt_options(in, a, &o))
+        return false;
+    char *resolved = resolve_data_path(in, o.path);
+    if (!resolved)
+        return data_not_found(in, o.path);
+    Tensor *t = data_load_csv(&in->eng, resolved, o.delimiter, o.dtype, o.skiprows);
+    bool ok = t ? true : data_error(in, o.path, resolved);
+    free(resolved);
+    if (ok)
+        *out = numpy_result(in, t);
+    return ok;
 }
 
 /* ---- matplotlib.pyplot ---- */
@@ -682,11 +714,7 @@ static bool plot_values(Interp *in, Value v, const char *fname, double **out, in
             return rt_error(in, "%s", REQUIRES_GRAD_MESSAGE);
         *n = tensor_numel(t);
     } else if (val_is(v, OBJ_RANGE)) {
-        const ObjRange *r = (const ObjRange *)v.as.obj;
-        if (r->step > 0 && r->stop > r->start)
-            *n = (r->stop - r->start + r->step - 1) / r->step;
-        else if (r->step < 0 && r->stop < r->start)
-            *n = (r->start - r->stop - r->step - 1) / -r->step;
+        *n = range_length((const ObjRange *)v.as.obj);
     } else if (val_is(v, OBJ_LIST)) {
         items = AS_LIST(v)->items;
         *n = AS_LIST(v)->count;
@@ -850,7 +878,7 @@ static double *default_x(int64_t n)
     return x;
 }
 
-/* Read (x, y) of one plotted group; y_value unset for plot(y). */
+/* Add the series of one plotted group: (x, y), or y alone when `second` is unset. */
 static bool plot_group(Interp *in, const char *fname, Value first, Value second, const char *fmt,
                        const char *label)
 {
