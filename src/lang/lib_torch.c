@@ -767,9 +767,11 @@ static bool m_size(Interp *in, Value self, const CallArgs *a, Value *out)
     int d;
     if (!dim_arg(in, v[0], "dim", &dim))
         return false;
+    if (t->ndim == 0)
+        return rt_error(in, "Dimension specified as %lld but tensor has no dimensions", (long long)dim);
     if (!tensor_wrap_dim(&in->eng, t->ndim, dim, &d))
         return rt_engine_error(in);
-    *out = val_int(t->ndim ? t->shape[d] : 1);
+    *out = val_int(t->shape[d]);
     return true;
 }
 
