@@ -650,8 +650,12 @@ static bool nn_conv2d(Interp *in, Value self, const CallArgs *a, Value *out)
     Value v[9];
     int64_t n_in, n_out, kernel, stride = 1, padding = 0, dilation = 1, groups = 1;
     bool bias = true;
-    if (!args_parse(in, a, "Conv2d", names, 3, v) ||
-        !size_arg(in, v[0], "in_channels", 1 << 20, &n_in) ||
+    if (!args_parse(in, a, "Conv2d", names, 3, v))
+        return false;
+    if (val_is(v[4], OBJ_STR))
+        return rt_error(in, "nn.Conv2d(padding='%s') is not part of nnl: give the padding as a number",
+                        AS_STR(v[4])->data);
+    if (!size_arg(in, v[0], "in_channels", 1 << 20, &n_in) ||
         !size_arg(in, v[1], "out_channels", 1 << 20, &n_out) ||
         !nn_square_arg(in, v[2], "Conv2d", "kernel_size", &kernel) ||
         (arg_given(v[3]) && !nn_square_arg(in, v[3], "Conv2d", "stride", &stride)) ||
