@@ -880,8 +880,8 @@ static bool check_in_place(Interp *in, const Tensor *t)
         return true;
     if (tensor_is_leaf(t))
         return rt_error(in, "a leaf Variable that requires grad is being used in an in-place operation.");
-    return rt_error(in, "in-place operations on a tensor computed with grad are not part of nnl "
-                        "(use torch.zeros_like(x) or torch.full_like values instead)");
+    return rt_error(in, "in-place changes of a tensor computed with grad are not part of nnl "
+                        "(make a new tensor, e.g. torch.zeros_like(x), or change x.detach())");
 }
 
 static bool m_zero_(Interp *in, Value self, const CallArgs *a, Value *out)
