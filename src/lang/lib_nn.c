@@ -153,6 +153,7 @@ static void name_parameter(Interp *in, const Tensor *t, const char *name)
 typedef struct ParamEntry {
     char *name;              /* malloc'd dotted name */
     Tensor *t;               /* borrowed: the model holds it during the walk */
+    bool placeholder;        /* "param3": a loose tensor's stand-in name, not recorded */
 } ParamEntry;
 
 typedef struct ModuleWalk {
@@ -212,6 +213,7 @@ static void walk_add_param(ModuleWalk *w, const char *prefix, const char *name, 
         w->params = grow(w->params, &w->cap_params, sizeof *w->params);
     w->params[w->n_params].name = join_name(prefix, name);
     w->params[w->n_params].t = t;
+    w->params[w->n_params].placeholder = false;
     w->n_params++;
 }
 
@@ -334,7 +336,10 @@ static void add_loose_tensor(Interp *in, ModuleWalk *w, Tensor *t, int64_t index
     const char *known = interp_param_name(in, t);
     char fallback[32];
     snprintf(fallback, sizeof fallback, "param%lld", (long long)index);
+    int before = w->n_params;
     walk_add_param(w, NULL, known ? known : fallback, t);
+    if (w->n_params > before && !known)
+        w->params[before].placeholder = true;
 }
 
 bool nn_named_parameters(Interp *in, Value model, Value *out)
@@ -368,7 +373,8 @@ bool nn_named_parameters(Interp *in, Value model, Value *out)
     }
     ObjList *l = list_new(&in->heap, w.n_params);
     for (int i = 0; i < w.n_params; i++) {
-        name_parameter(in, w.params[i].t, w.params[i].name);
+        if (!w.params[i].placeholder)
+            name_parameter(in, w.params[i].t, w.params[i].name);
         ObjTuple *pair = tuple_new(&in->heap, 2);
         pair->items[0] = val_str(&in->heap, w.params[i].name);
         pair->items[1] = val_tensor(in, tensor_retain(w.params[i].t));

@@ -16,8 +16,9 @@
  * (its parameters in order), or a list/tuple of these and of tensors.
  * Shared tensors appear once. *out is a NEW list of (name, tensor) tuples
  * with dotted names ("linear.weight", "seq.0.bias"); the tensors are also
- * named for the panes (interp_name_param). False + error only when modules
- * nest too deeply. */
+ * named for the panes (interp_name_param). A tensor of an optimizer or list
+ * that has no name yet is called "param<index>" here but stays unnamed.
+ * False + error only when modules nest too deeply. */
 bool nn_named_parameters(Interp *in, Value model, Value *out);
 
 /* ---- shared by the files above ---- */

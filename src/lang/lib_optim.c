@@ -135,13 +135,6 @@ static bool optimizer_made(Interp *in, Optimizer *o, unsigned int_given, Value *
     *out = val_obj(&ov->base.h);
     value_release(in->last_model);
     in->last_model = value_retain(*out);
-    /* name the parameters the program did not name through a model */
-    for (int i = 0; i < o->n_params; i++)
-        if (!interp_param_name(in, o->params[i])) {
-            char name[32];
-            snprintf(name, sizeof name, "param%d", i);
-            interp_name_param(in, o->params[i], name);
-        }
     return true;
 }
 
