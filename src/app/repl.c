@@ -83,8 +83,14 @@ static bool is_blank(const char *s)
     return *s == '\0';
 }
 
-/* Does text parse completely? (RUN_OK / RUN_INCOMPLETE / RUN_ERROR) */
-static RunResult try_parse(const char *text)
+/* How far an entry has got: complete, complete but inside a block (Python
+ * waits for an empty line then), unfinished, unfinished only because a
+ * block header has no body yet, or wrong. */
+typedef enum EntryState {
+    ENTRY_COMPLETE, ENTRY_IN_BLOCK, ENTRY_UNFINISHED, ENTRY_NEEDS_BODY, ENTRY_WRONG
+} EntryState;
+
+static EntryState entry_state(const char *text)
 {
     Source *src = source_new("<input>", text, strlen(text), 1);
     Program p;
@@ -93,14 +99,23 @@ static RunResult try_parse(const char *text)
     diag_init(&d);
     ParseLimits limits = {INTERP_DEFAULT_MAX_NESTING};
     ParseResult r = parse_program(src, &limits, &p, &d);
-    if (r.ok)
+    EntryState st;
+    if (r.ok) {
+        st = r.ends_in_block ? ENTRY_IN_BLOCK : ENTRY_COMPLETE;
         ast_program_free(&p);
+    } else if (r.incomplete) {
+        st = d.message && strstr(d.message, "expected an indented block") ? ENTRY_NEEDS_BODY
+                                                                          : ENTRY_UNFINISHED;
+    } else {
+        st = ENTRY_WRONG;
+    }
     diag_clear(&d);
     source_release(src);
-    return r.ok ? RUN_OK : r.incomplete ? RUN_INCOMPLETE : RUN_ERROR;
+    return st;
 }
 
-/* Read one entry (several lines for a block); NULL at end of input. */
+/* Read one entry (several lines for a block or an open bracket); NULL at
+ * the end of input. An empty line ends a block, as at Python's prompt. */
 static char *read_entry(void)
 {
     entry_cancelled = false;
@@ -110,10 +125,9 @@ static char *read_entry(void)
     StrBuf entry = STRBUF_INIT;
     sb_append(&entry, line);
     sb_append_char(&entry, '\n');
-    bool block = line[0] && line[strlen(line) - 1] == ':';
     free(line);
-    RunResult r = try_parse(sb_str(&entry));
-    while (r == RUN_INCOMPLETE || block) {
+    EntryState st = entry_state(sb_str(&entry));
+    while (st == ENTRY_IN_BLOCK || st == ENTRY_UNFINISHED || st == ENTRY_NEEDS_BODY) {
         line = readline("... ");
         if (!line)
             break;
@@ -122,17 +136,14 @@ static char *read_entry(void)
             break;
         }
         bool blank = is_blank(line);
-        if (blank && r != RUN_INCOMPLETE) {
+        if (blank && st != ENTRY_UNFINISHED) {
             free(line);
-            break;
+            break; /* run it: done, or show "expected an indented block" */
         }
         sb_append(&entry, line);
         sb_append_char(&entry, '\n');
         free(line);
-        r = try_parse(sb_str(&entry));
-        if (r == RUN_ERROR)
-            break;
-        block = true;
+        st = entry_state(sb_str(&entry));
     }
     if (entry_cancelled) {
         putchar('\n');

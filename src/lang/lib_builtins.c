@@ -593,6 +593,11 @@ static bool instance_of(Interp *in, Value x, Value cls, bool *out)
         *out = val_is(x, OBJ_TUPLE);
     else if (val_is(cls, OBJ_NATIVE) && strcmp(((ObjNative *)cls.as.obj)->name, "Tensor") == 0)
         *out = val_is(x, OBJ_TENSOR) && !AS_TENSOR(x)->is_numpy;
+    else if (val_is(cls, OBJ_NATIVE) && x.kind == VAL_OBJ &&
+             (x.as.obj->kind == OBJ_LAYER || x.as.obj->kind == OBJ_OPTIMIZER ||
+              x.as.obj->kind == OBJ_DATASET || x.as.obj->kind == OBJ_LOADER))
+        /* nn.Linear, optim.SGD, DataLoader ...: constructors named after the type */
+        *out = strcmp(((ObjNative *)cls.as.obj)->name, value_type_name(x)) == 0;
     else
         return rt_error(in, "isinstance() arg 2 must be a type or tuple of types");
     return true;

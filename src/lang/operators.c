@@ -425,8 +425,8 @@ bool value_truthy(Interp *in, Value v, bool *out)
             if (AS_TENSOR(v)->is_numpy)
                 return rt_error(in, "The truth value of an array with more than one element is "
                                     "ambiguous. Use a.any() or a.all()");
-            return rt_error(in, "Boolean value of Tensor with %s values is ambiguous",
-                            n == 0 ? "no" : "more than one");
+            return rt_error(in, "Boolean value of Tensor with %s is ambiguous",
+                            n == 0 ? "no values" : "more than one value");
         }
         *out = tensor_get_flat(t, 0) != 0.0f;
         return true;
@@ -916,8 +916,10 @@ static bool index_list_values(Interp *in, Value index, int64_t **out, int64_t *n
     return true;
 }
 
-/* Apply one index item at dimension *dim of *t (replacing *t). */
-static bool tensor_index_one(Interp *in, Tensor **t, Value item, int *dim)
+/* Apply one index item at dimension *dim of *t (replacing *t); `orig_dim`
+ * is the dimension of the tensor being indexed that the item refers to
+ * (for messages: x[0, 5] names dimension 1 as PyTorch does). */
+static bool tensor_index_one(Interp *in, Tensor **t, Value item, int *dim, int orig_dim)
 {
     Engine *eng = &in->eng;
     Tensor *r = NULL;
@@ -929,6 +931,10 @@ static bool tensor_index_one(Interp *in, Tensor **t, Value item, int *dim)
             return false;
         if (*dim >= (*t)->ndim)
             return rt_error(in, "too many indices for tensor of dimension %d", (*t)->ndim);
+        int64_t size = (*t)->shape[*dim];
+        if (i < -size || i >= size)
+            return rt_error(in, "index %lld is out of bounds for dimension %d with size %lld",
+                            (long long)i, orig_dim, (long long)size);
         r = tensor_select(eng, *t, *dim, i);
     } else if (val_is(item, OBJ_SLICE)) {
         const ObjSlice *s = (const ObjSlice *)item.as.obj;
@@ -999,12 +1005,16 @@ static bool tensor_apply_index(Interp *in, Tensor *base, Value index, Tensor **o
             tensor_release(t);
             return rt_error(in, "indexing with more than one list at once is not part of nnl");
         }
-        for (int64_t k = 0; k < AS_TUPLE(index)->count; k++)
-            if (!tensor_index_one(in, &t, AS_TUPLE(index)->items[k], &dim)) {
+        int orig_dim = 0;
+        for (int64_t k = 0; k < AS_TUPLE(index)->count; k++) {
+            Value item = AS_TUPLE(index)->items[k];
+            if (!tensor_index_one(in, &t, item, &dim, orig_dim)) {
                 tensor_release(t);
                 return false;
             }
-    } else if (!tensor_index_one(in, &t, index, &dim)) {
+            orig_dim += item.kind != VAL_NONE;
+        }
+    } else if (!tensor_index_one(in, &t, index, &dim, 0)) {
         tensor_release(t);
         return false;
     }

@@ -227,19 +227,20 @@ static void *fail_lexer(Parser *p)
     return NULL;
 }
 
-/* A syntax error while a bracket opened on an earlier line is still open,
- * at a line that looks like a new statement (it starts no further right
- * than the bracket's own line, or with `if`, `for`, `def`, ... there): the
- * bracket was most likely never closed. Say so, instead of the confusing
- * error at the new line. */
+/* Python's rule for a syntax error inside brackets: read the rest of the
+ * text; if a bracket is still open at its end and it opened on a line
+ * before the error, the bracket was never closed, and that is the error to
+ * show (at the bracket) instead of the confusing one at the later line. */
 static bool fail_unclosed_bracket(Parser *p)
 {
+    int error_line = p->cur.line;
+    Token t = p->cur;
+    while (t.type != TOK_EOF && t.type != TOK_ERROR)
+        t = lexer_next_token(p->lx);
+    /* the lexer ends a text with an open bracket in an (incomplete) error */
+    bool at_end = t.type == TOK_EOF || lexer_error_incomplete(p->lx);
     LexBracket b;
-    if (!lexer_open_bracket(p->lx, &b) || b.line >= p->cur.line)
-        return false;
-    bool starts_line = prev_end_line(p) < p->cur.line;
-    bool new_statement = starts_line && p->cur.col <= b.indent_col;
-    if (!new_statement && !(b.statement_line && b.statement_line <= p->cur.line))
+    if (!at_end || !lexer_open_bracket(p->lx, &b) || b.line >= error_line)
         return false;
     fail_at(p, b.line, b.col, "'%c' was never closed", b.ch);
     return true;
@@ -274,9 +275,10 @@ static void *fail_after_item(Parser *p)
 {
     if (!starts_expression(p->cur.type) || check(p, TOK_MINUS) || check(p, TOK_PLUS))
         return fail_unexpected(p);
+    Token at = p->cur;
     if (fail_unclosed_bracket(p))
         return NULL;
-    return fail_tok(p, &p->cur, "invalid syntax. Perhaps you forgot a comma?");
+    return fail_tok(p, &at, "invalid syntax. Perhaps you forgot a comma?");
 }
 
 static bool expect_colon(Parser *p)
