@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "conv_fast.h"
 #include "op_impl.h"
 
 /* PyTorch's names of the dtypes, as its kernel messages print them. */
@@ -719,12 +720,14 @@ typedef struct ConvPlan {
 /* The wide layout computes PW/OW times the outputs; beyond this it loses. */
 #define CONV_WIDE_MAX_WASTE 1.6
 
-static ConvPlan conv_plan(const ConvGeom *g)
+static ConvPlan conv_plan(const ConvGeom *g, ConvPath path)
 {
     ConvPlan p = {.g = *g};
     p.ph = g->h + 2 * g->pad;
     p.pw = g->w + 2 * g->pad;
-    p.wide = g->stride == 1 && (double)p.pw <= CONV_WIDE_MAX_WASTE * (double)g->ow;
+    p.wide = g->stride == 1 && (path == CONV_PATH_WIDE ||
+                                (path != CONV_PATH_ROWS &&
+                                 (double)p.pw <= CONV_WIDE_MAX_WASTE * (double)g->ow));
     p.span = p.wide ? g->oh * p.pw : g->plane;
     int64_t per_sample = g->patch * p.span;
     int64_t chunk = per_sample > 0 ? CONV_COL_TARGET_FLOATS / per_sample : g->batch;
@@ -851,25 +854,25 @@ static void col2im_wide(const ConvPlan *p, const float *col, int64_t cn, float *
 }
 
 /* xp (cn, Cin, PH, PW) = x (cn, Cin, H, W) framed by `pad` zeros. */
-static void pad_planes(const ConvPlan *p, const float *x, int64_t cn, float *xp)
+static void pad_planes(const ConvGeom *g, int64_t ph, int64_t pw, const float *x, int64_t cn,
+                       float *xp)
 {
-    const ConvGeom *g = &p->g;
     int64_t pad = g->pad;
-    memset(xp, 0, (size_t)(cn * g->cin * p->ph * p->pw) * sizeof(float));
+    memset(xp, 0, (size_t)(cn * g->cin * ph * pw) * sizeof(float));
     for (int64_t i = 0; i < cn * g->cin; i++)
         for (int64_t y = 0; y < g->h; y++)
-            memcpy(xp + (i * p->ph + y + pad) * p->pw + pad, x + (i * g->h + y) * g->w,
+            memcpy(xp + (i * ph + y + pad) * pw + pad, x + (i * g->h + y) * g->w,
                    (size_t)g->w * sizeof(float));
 }
 
-/* dx (cn, Cin, H, W) += the interior of dxp (cn, Cin, PH, PW). */
-static void unpad_planes_add(const ConvPlan *p, const float *dxp, int64_t cn, float *dx)
+/* dx (cn, Cin, H, W) += dxp (cn, Cin, rows, pw) where row y of dx is row
+ * y + row0 of dxp, from column `pad` on. */
+static void unpad_planes_add(const ConvGeom *g, int64_t rows, int64_t row0, int64_t pw,
+                             const float *dxp, int64_t cn, float *dx)
 {
-    const ConvGeom *g = &p->g;
-    int64_t pad = g->pad;
     for (int64_t i = 0; i < cn * g->cin; i++)
         for (int64_t y = 0; y < g->h; y++) {
-            const float *src = dxp + (i * p->ph + y + pad) * p->pw + pad;
+            const float *src = dxp + (i * rows + y + row0) * pw + g->pad;
             float *dst = dx + (i * g->h + y) * g->w;
             for (int64_t x = 0; x < g->w; x++)
                 dst[x] += src[x];
@@ -917,7 +920,7 @@ static void conv_im2col(const ConvPlan *p, ConvScratch *s, const float *x, int64
     }
     const float *xp = x;
     if (p->g.pad > 0) {
-        pad_planes(p, x, cn, s->pad);
+        pad_planes(&p->g, p->ph, p->pw, x, cn, s->pad);
         xp = s->pad;
     }
     im2col_wide(p, xp, cn, s->col);
@@ -933,7 +936,7 @@ static void conv_col2im(const ConvPlan *p, ConvScratch *s, int64_t cn, float *dx
     } else {
         memset(s->pad, 0, (size_t)(cn * p->g.cin * p->ph * p->pw) * sizeof(float));
         col2im_wide(p, s->col, cn, s->pad);
-        unpad_planes_add(p, s->pad, cn, dx);
+        unpad_planes_add(&p->g, p->ph, p->g.pad, p->pw, s->pad, cn, dx);
     }
 }
 
@@ -987,10 +990,10 @@ static int64_t chunk_size(const ConvPlan *p, int64_t s0)
 }
 
 /* y (N, Cout, OH, OW) = conv(x, w) + bias, chunk by chunk. */
-static bool conv_forward_compute(Engine *eng, const ConvGeom *g, const float *x, const float *w,
-                                 const float *bias, float *y)
+static bool gemm_conv_forward(Engine *eng, const ConvGeom *g, ConvPath path, const float *x,
+                              const float *w, const float *bias, float *y)
 {
-    ConvPlan p = conv_plan(g);
+    ConvPlan p = conv_plan(g, path);
     ConvScratch s;
     if (!conv_scratch_init(eng, &p, &s))
         return false;
@@ -1008,31 +1011,6 @@ static bool conv_forward_compute(Engine *eng, const ConvGeom *g, const float *x,
     return ok;
 }
 
-Tensor *op_conv2d_forward(Engine *eng, Node *n)
-{
-    Tensor *x = n->inputs[0], *w = n->inputs[1];
-    Tensor *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
-    ConvGeom g;
-    if (!conv_geometry(eng, x, w, b, n->args.stride, n->args.padding, &g))
-        return NULL;
-    int64_t shape[4] = {g.batch, g.cout, g.oh, g.ow};
-    Tensor *xc = tensor_contiguous(eng, x);
-    Tensor *wc = xc ? tensor_contiguous(eng, w) : NULL;
-    Tensor *bc = wc && b ? tensor_contiguous(eng, b) : NULL;
-    Tensor *out = wc && (bc || !b) ? (x->ndim == 4 ? tensor_empty(eng, DTYPE_FLOAT32, 4, shape)
-                                                   : tensor_empty(eng, DTYPE_FLOAT32, 3, shape + 1))
-                                   : NULL;
-    if (out && !conv_forward_compute(eng, &g, tensor_data(xc), tensor_data(wc),
-                                     bc ? tensor_data(bc) : NULL, tensor_data(out))) {
-        tensor_release(out);
-        out = NULL;
-    }
-    tensor_release(xc);
-    tensor_release(wc);
-    tensor_release(bc);
-    return out;
-}
-
 /* db[co] += Σ over samples and positions of gy[s, co, :] */
 static void conv_bias_grad(const ConvGeom *g, const float *gy, float *db)
 {
@@ -1047,10 +1025,10 @@ static void conv_bias_grad(const ConvGeom *g, const float *gy, float *db)
 }
 
 /* dW += dY · colᵀ and dX += col2im(Wᵀ · dY), chunk by chunk. */
-static bool conv_backward_compute(Engine *eng, const ConvGeom *g, const float *x, const float *w,
-                                  const float *gy, float *dx, float *dw)
+static bool gemm_conv_backward(Engine *eng, const ConvGeom *g, ConvPath path, const float *x,
+                               const float *w, const float *gy, float *dx, float *dw)
 {
-    ConvPlan p = conv_plan(g);
+    ConvPlan p = conv_plan(g, path);
     ConvScratch s;
     if (!conv_scratch_init(eng, &p, &s))
         return false;
@@ -1075,6 +1053,243 @@ static bool conv_backward_compute(Engine *eng, const ConvGeom *g, const float *x
     return ok;
 }
 
+/* ---- the direct path: stride 1, vectorised kernels (conv_fast.h) ---- */
+
+/*
+ * The input planes are read in place (or from a padded copy) as rows of
+ * width PW; output column j = oy·PW + ox, as in the wide layout, so tap
+ * (c, ki, kj) is the offset c·PH·PW + ki·PW + kj. The input gradient is the
+ * same kind of sum over the output gradient with the kernel flipped: each
+ * gradient row is stored after `lead` = (k-1)·PW + (k-1) zeros so that the
+ * flipped taps never read before it.
+ */
+typedef struct DirectConv {
+    ConvGeom g;
+    int64_t ph, pw, plane;   /* the padded input plane */
+    int64_t cols;            /* (OH-1)·PW + OW: up to the last output */
+    int64_t lead, grad_row;  /* zeros before a gradient row; its length lead + plane */
+} DirectConv;
+
+static DirectConv direct_plan(const ConvGeom *g)
+{
+    DirectConv d = {.g = *g};
+    d.ph = g->h + 2 * g->pad;
+    d.pw = g->w + 2 * g->pad;
+    d.plane = d.ph * d.pw;
+    d.cols = (g->oh - 1) * d.pw + g->ow;
+    d.lead = (g->k - 1) * d.pw + (g->k - 1);
+    d.grad_row = d.lead + d.plane;
+    return d;
+}
+
+/* Scratch of the direct path, one allocation. */
+typedef struct DirectScratch {
+    void *block;
+    size_t bytes;
+    int64_t *off;      /* (K) input taps */
+    int64_t *off_t;    /* (Cout·k·k) flipped taps over the gradient rows */
+    float *wt;         /* (K, Cout) weights by tap */
+    float *wflip;      /* (Cout·k·k, Cin) flipped weights by tap */
+    float *xp;         /* (Cin, PH, PW) a padded sample */
+    float *rows;       /* forward: (Cout, cols) outputs; backward: (Cout, grad_row) gradients */
+    float *dxp;        /* (Cin, H, PW) a padded sample's input gradient */
+} DirectScratch;
+
+static bool direct_scratch_init(Engine *eng, const DirectConv *d, bool backward, bool need_dx,
+                                DirectScratch *s)
+{
+    const ConvGeom *g = &d->g;
+    int64_t kk = g->k * g->k, flipped = need_dx ? g->cout * kk : 0;
+    int64_t xp_n = g->pad > 0 ? g->cin * d->plane : 0;
+    int64_t rows_n = backward ? g->cout * d->grad_row : g->cout * d->cols;
+    int64_t dxp_n = need_dx && g->pad > 0 ? g->cin * g->h * d->pw : 0;
+    int64_t floats = g->patch * g->cout + flipped * g->cin + xp_n + rows_n + dxp_n;
+    int64_t ints = g->patch + flipped;
+    memset(s, 0, sizeof *s);
+    s->bytes = (size_t)ints * sizeof(int64_t) + (size_t)floats * sizeof(float);
+    s->block = engine_alloc(eng, s->bytes, "conv2d buffer");
+    if (!s->block)
+        return false;
+    s->off = s->block;
+    s->off_t = s->off + g->patch;
+    s->wt = (float *)(s->off_t + flipped);
+    s->wflip = s->wt + g->patch * g->cout;
+    s->xp = s->wflip + flipped * g->cin;
+    s->rows = s->xp + xp_n;
+    s->dxp = s->rows + rows_n;
+    return true;
+}
+
+static void direct_scratch_free(Engine *eng, DirectScratch *s)
+{
+    engine_free_accounted(eng, s->block, s->bytes);
+}
+
+/* off[(c·k + ki)·k + kj] = c·PH·PW + ki·PW + kj */
+static void direct_input_taps(const DirectConv *d, DirectScratch *s)
+{
+    const ConvGeom *g = &d->g;
+    for (int64_t c = 0; c < g->cin; c++)
+        for (int64_t ki = 0; ki < g->k; ki++)
+            for (int64_t kj = 0; kj < g->k; kj++)
+                s->off[(c * g->k + ki) * g->k + kj] = c * d->plane + ki * d->pw + kj;
+}
+
+/* wt[t][co] = w[co][t] */
+static void direct_weights_by_tap(const DirectConv *d, const float *w, DirectScratch *s)
+{
+    const ConvGeom *g = &d->g;
+    for (int64_t t = 0; t < g->patch; t++)
+        for (int64_t co = 0; co < g->cout; co++)
+            s->wt[t * g->cout + co] = w[co * g->patch + t];
+}
+
+/* Flipped taps (co, ki', kj') over the gradient rows and their weights
+ * wflip[(co, ki', kj')][c] = w[co][c][k-1-ki'][k-1-kj']. */
+static void direct_flipped_taps(const DirectConv *d, const float *w, DirectScratch *s)
+{
+    const ConvGeom *g = &d->g;
+    int64_t k = g->k;
+    for (int64_t co = 0; co < g->cout; co++)
+        for (int64_t ki = 0; ki < k; ki++)
+            for (int64_t kj = 0; kj < k; kj++) {
+                int64_t t = (co * k + ki) * k + kj;
+                s->off_t[t] = co * d->grad_row + ki * d->pw + kj;
+                for (int64_t c = 0; c < g->cin; c++)
+                    s->wflip[t * g->cin + c] = w[((co * g->cin + c) * k + (k - 1 - ki)) * k + (k - 1 - kj)];
+            }
+}
+
+/* The sample's input as PH×PW planes: in place, or a padded copy. */
+static const float *direct_input(const DirectConv *d, const float *x, DirectScratch *s)
+{
+    if (d->g.pad == 0)
+        return x;
+    pad_planes(&d->g, d->ph, d->pw, x, 1, s->xp);
+    return s->xp;
+}
+
+static bool direct_conv_forward(Engine *eng, const ConvGeom *g, const float *x, const float *w,
+                                const float *bias, float *y)
+{
+    DirectConv d = direct_plan(g);
+    DirectScratch s;
+    if (!direct_scratch_init(eng, &d, false, false, &s))
+        return false;
+    direct_input_taps(&d, &s);
+    direct_weights_by_tap(&d, w, &s);
+    int64_t in_size = g->cin * g->h * g->w, out_size = g->cout * g->plane;
+    bool ok = true;
+    for (int64_t n = 0; n < g->batch && ok; n++) {
+        const float *in = direct_input(&d, x + n * in_size, &s);
+        /* rows (Cout, cols) = Σ_t wt[t] ⊗ in[off[t] ...] */
+        conv_fast_correlate(in, s.off, g->patch, s.wt, g->cout, s.rows, d.cols, d.cols, false);
+        float *out = y + n * out_size;
+        for (int64_t co = 0; co < g->cout; co++) {
+            float b = bias ? bias[co] : 0.0f;
+            const float *src = s.rows + co * d.cols;
+            for (int64_t oy = 0; oy < g->oh; oy++)
+                for (int64_t ox = 0; ox < g->ow; ox++)
+                    out[(co * g->oh + oy) * g->ow + ox] = src[oy * d.pw + ox] + b;
+        }
+        ok = (n & 15) != 15 || !interrupted(eng) || engine_fail(eng, "interrupted");
+    }
+    direct_scratch_free(eng, &s);
+    return ok;
+}
+
+static bool direct_conv_backward(Engine *eng, const ConvGeom *g, const float *x, const float *w,
+                                 const float *gy, float *dx, float *dw)
+{
+    DirectConv d = direct_plan(g);
+    DirectScratch s;
+    if (!direct_scratch_init(eng, &d, true, dx != NULL, &s))
+        return false;
+    direct_input_taps(&d, &s);
+    if (dx)
+        direct_flipped_taps(&d, w, &s);
+    /* the gradient rows: zero except at output positions, rewritten per sample */
+    memset(s.rows, 0, (size_t)(g->cout * d.grad_row) * sizeof(float));
+    int64_t in_size = g->cin * g->h * g->w, out_size = g->cout * g->plane, kk = g->k * g->k;
+    bool ok = true;
+    for (int64_t n = 0; n < g->batch && ok; n++) {
+        const float *gyn = gy + n * out_size;
+        for (int64_t co = 0; co < g->cout; co++)
+            for (int64_t oy = 0; oy < g->oh; oy++)
+                memcpy(s.rows + co * d.grad_row + d.lead + oy * d.pw, gyn + (co * g->oh + oy) * g->ow,
+                       (size_t)g->ow * sizeof(float));
+        if (dw) {
+            /* dW[co][t] += Σ_j dY[co][j] · in[off[t] + j] */
+            const float *in = direct_input(&d, x + n * in_size, &s);
+            conv_fast_weight_grad(in, s.off, g->patch, s.rows + d.lead, d.grad_row, g->cout, dw, d.cols);
+        }
+        if (dx && g->pad == 0) {
+            /* dX[c][p] += Σ_t wflip[t][c] · rows[off_t[t] + p] over the whole plane */
+            conv_fast_correlate(s.rows, s.off_t, g->cout * kk, s.wflip, g->cin, dx + n * in_size,
+                                d.plane, d.plane, true);
+        } else if (dx) {
+            /* only the rows of the padded plane that are not padding */
+            int64_t n_cols = g->h * d.pw;
+            conv_fast_correlate(s.rows + g->pad * d.pw, s.off_t, g->cout * kk, s.wflip, g->cin,
+                                s.dxp, n_cols, n_cols, false);
+            unpad_planes_add(g, g->h, 0, d.pw, s.dxp, 1, dx + n * in_size);
+        }
+        ok = (n & 15) != 15 || !interrupted(eng) || engine_fail(eng, "interrupted");
+    }
+    direct_scratch_free(eng, &s);
+    return ok;
+}
+
+/* ---- choosing a path ---- */
+
+static bool use_direct(const ConvGeom *g, ConvPath path)
+{
+    if (path == CONV_PATH_DIRECT)
+        return g->stride == 1 && conv_fast_available();
+    return path == CONV_PATH_AUTO && g->stride == 1 && conv_fast_available();
+}
+
+static bool conv_forward_compute(Engine *eng, const ConvGeom *g, ConvPath path, const float *x,
+                                 const float *w, const float *bias, float *y)
+{
+    if (use_direct(g, path))
+        return direct_conv_forward(eng, g, x, w, bias, y);
+    return gemm_conv_forward(eng, g, path, x, w, bias, y);
+}
+
+static bool conv_backward_compute(Engine *eng, const ConvGeom *g, ConvPath path, const float *x,
+                                  const float *w, const float *gy, float *dx, float *dw)
+{
+    if (use_direct(g, path))
+        return direct_conv_backward(eng, g, x, w, gy, dx, dw);
+    return gemm_conv_backward(eng, g, path, x, w, gy, dx, dw);
+}
+
+Tensor *op_conv2d_forward(Engine *eng, Node *n)
+{
+    Tensor *x = n->inputs[0], *w = n->inputs[1];
+    Tensor *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
+    ConvGeom g;
+    if (!conv_geometry(eng, x, w, b, n->args.stride, n->args.padding, &g))
+        return NULL;
+    int64_t shape[4] = {g.batch, g.cout, g.oh, g.ow};
+    Tensor *xc = tensor_contiguous(eng, x);
+    Tensor *wc = xc ? tensor_contiguous(eng, w) : NULL;
+    Tensor *bc = wc && b ? tensor_contiguous(eng, b) : NULL;
+    Tensor *out = wc && (bc || !b) ? (x->ndim == 4 ? tensor_empty(eng, DTYPE_FLOAT32, 4, shape)
+                                                   : tensor_empty(eng, DTYPE_FLOAT32, 3, shape + 1))
+                                   : NULL;
+    if (out && !conv_forward_compute(eng, &g, (ConvPath)n->args.kernel, tensor_data(xc),
+                                     tensor_data(wc), bc ? tensor_data(bc) : NULL, tensor_data(out))) {
+        tensor_release(out);
+        out = NULL;
+    }
+    tensor_release(xc);
+    tensor_release(wc);
+    tensor_release(bc);
+    return out;
+}
+
 bool op_conv2d_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
 {
     Tensor *x = n->inputs[0], *w = n->inputs[1];
@@ -1090,7 +1305,8 @@ bool op_conv2d_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
     Tensor *wc = gin[0] ? tensor_contiguous(eng, w) : NULL;
     bool ok = (xc || !gin[1]) && (wc || !gin[0]);
     if (ok)
-        ok = conv_backward_compute(eng, &g, xc ? tensor_data(xc) : NULL, wc ? tensor_data(wc) : NULL,
+        ok = conv_backward_compute(eng, &g, (ConvPath)n->args.kernel, xc ? tensor_data(xc) : NULL,
+                                   wc ? tensor_data(wc) : NULL,
                                    tensor_data(gout), gin[0] ? tensor_data(gin[0]) : NULL,
                                    gin[1] ? tensor_data(gin[1]) : NULL);
     tensor_release(xc);
@@ -1142,7 +1358,73 @@ static inline bool pool_beats(float v, float best)
     return v > best || isnan(v);
 }
 
-/* The common 2×2 window with stride 2, unrolled. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* m ? a : b, lane by lane (m all ones or zero) */
+static inline __m128 select4(__m128 m, __m128 a, __m128 b)
+{
+    return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
+}
+
+/* pool_beats, four lanes at once */
+static inline __m128 beats4(__m128 v, __m128 best)
+{
+    return _mm_or_ps(_mm_cmpgt_ps(v, best), _mm_cmpunord_ps(v, v));
+}
+
+/* Four 2×2 windows of rows r0, r1 starting at column 2·ox; `at0`, `at1`
+ * are the flat indices of r0[2·ox], r1[2·ox] (floats are exact below 2^24). */
+static inline void pool4(const float *r0, const float *r1, float at0, float at1, float *d, float *a)
+{
+    __m128 p = _mm_loadu_ps(r0), q = _mm_loadu_ps(r0 + 4);
+    __m128 e0 = _mm_shuffle_ps(p, q, _MM_SHUFFLE(2, 0, 2, 0)); /* r0[0], r0[2], ... */
+    __m128 o0 = _mm_shuffle_ps(p, q, _MM_SHUFFLE(3, 1, 3, 1)); /* r0[1], r0[3], ... */
+    p = _mm_loadu_ps(r1);
+    q = _mm_loadu_ps(r1 + 4);
+    __m128 e1 = _mm_shuffle_ps(p, q, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 o1 = _mm_shuffle_ps(p, q, _MM_SHUFFLE(3, 1, 3, 1));
+    __m128 steps = _mm_set_ps(6.0f, 4.0f, 2.0f, 0.0f), one = _mm_set1_ps(1.0f);
+    __m128 i0 = _mm_add_ps(_mm_set1_ps(at0), steps), i1 = _mm_add_ps(_mm_set1_ps(at1), steps);
+    __m128 best = e0, best_at = i0;
+    __m128 m = beats4(o0, best);
+    best = select4(m, o0, best);
+    best_at = select4(m, _mm_add_ps(i0, one), best_at);
+    m = beats4(e1, best);
+    best = select4(m, e1, best);
+    best_at = select4(m, i1, best_at);
+    m = beats4(o1, best);
+    best = select4(m, o1, best);
+    best_at = select4(m, _mm_add_ps(i1, one), best_at);
+    _mm_storeu_ps(d, best);
+    _mm_storeu_ps(a, best_at);
+}
+#endif
+
+/* One 2×2 window: r0[0..1], r1[0..1]. */
+static inline void pool1(const float *r0, const float *r1, float at0, float at1, float *d, float *a)
+{
+    float best = r0[0], best_at = at0;
+    if (pool_beats(r0[1], best)) {
+        best = r0[1];
+        best_at = at0 + 1.0f;
+    }
+    if (pool_beats(r1[0], best)) {
+        best = r1[0];
+        best_at = at1;
+    }
+    if (pool_beats(r1[1], best)) {
+        best = r1[1];
+        best_at = at1 + 1.0f;
+    }
+    *d = best;
+    *a = best_at;
+}
+
+/* The common 2×2 window with stride 2, four windows at a time where SSE2 is
+ * there: on random data the comparisons are unpredictable, and selects have
+ * no branches to mispredict. Indices are kept as floats, as the int64
+ * tensor stores them. */
 static void max_pool_2x2(const PoolGeom *g, const float *x, float *y, float *idx)
 {
     for (int64_t p = 0; p < g->planes; p++) {
@@ -1150,25 +1432,18 @@ static void max_pool_2x2(const PoolGeom *g, const float *x, float *y, float *idx
         float *dst = y + p * g->oh * g->ow, *at = idx + p * g->oh * g->ow;
         for (int64_t oy = 0; oy < g->oh; oy++) {
             const float *r0 = src + 2 * oy * g->w, *r1 = r0 + g->w;
-            int64_t base = 2 * oy * g->w;
-            for (int64_t ox = 0; ox < g->ow; ox++) {
-                float best = r0[2 * ox];
-                int64_t best_at = base + 2 * ox;
-                if (pool_beats(r0[2 * ox + 1], best)) {
-                    best = r0[2 * ox + 1];
-                    best_at = base + 2 * ox + 1;
-                }
-                if (pool_beats(r1[2 * ox], best)) {
-                    best = r1[2 * ox];
-                    best_at = base + g->w + 2 * ox;
-                }
-                if (pool_beats(r1[2 * ox + 1], best)) {
-                    best = r1[2 * ox + 1];
-                    best_at = base + g->w + 2 * ox + 1;
-                }
-                dst[oy * g->ow + ox] = best;
-                at[oy * g->ow + ox] = (float)best_at;
-            }
+            float *d = dst + oy * g->ow, *a = at + oy * g->ow;
+            float row0 = (float)(2 * oy * g->w), row1 = (float)((2 * oy + 1) * g->w);
+            int64_t ox = 0;
+#ifdef __SSE2__
+            /* reads r[2·ox .. 2·ox + 7], inside the row while ox + 4 <= OW */
+            for (; ox + 4 <= g->ow; ox += 4)
+                pool4(r0 + 2 * ox, r1 + 2 * ox, row0 + (float)(2 * ox), row1 + (float)(2 * ox),
+                      d + ox, a + ox);
+#endif
+            for (; ox < g->ow; ox++)
+                pool1(r0 + 2 * ox, r1 + 2 * ox, row0 + (float)(2 * ox), row1 + (float)(2 * ox),
+                      d + ox, a + ox);
         }
     }
 }
@@ -1336,10 +1611,17 @@ Tensor *tensor_cross_entropy(Engine *eng, Tensor *input, Tensor *target, int red
 Tensor *tensor_conv2d(Engine *eng, Tensor *input, Tensor *weight, Tensor *bias, int stride,
                       int padding)
 {
+    return tensor_conv2d_path(eng, input, weight, bias, stride, padding, CONV_PATH_AUTO);
+}
+
+Tensor *tensor_conv2d_path(Engine *eng, Tensor *input, Tensor *weight, Tensor *bias, int stride,
+                           int padding, ConvPath path)
+{
     Tensor *in[3] = {input, weight, bias};
     OpArgs args = {0};
     args.stride = stride;
     args.padding = padding;
+    args.kernel = (int)path; /* conv2d's use of the field: which algorithm */
     /* PyTorch runs an unbatched input as a batch of one and squeezes it */
     if (input->ndim == 3)
         args.grad_fn_name = "SqueezeBackward1";

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "conv_fast.h"
 #include "gradcheck.h"
 #include "nn_ops_reference.h"
 
@@ -444,6 +445,85 @@ static void test_conv2d_batch_equals_single_samples(void **state)
     tensor_release(b);
 }
 
+/* Forward values and all three gradients of one path. */
+typedef struct ConvRun {
+    Tensor *y, *dx, *dw, *db;
+} ConvRun;
+
+static ConvRun conv_run(Engine *eng, Tensor *x, Tensor *w, Tensor *b, int padding, ConvPath path,
+                        bool first_layer)
+{
+    ConvRun r = {0};
+    Tensor *ts[3] = {x, w, b};
+    for (int i = 0; i < 3; i++) {
+        tensor_release(ts[i]->grad);
+        ts[i]->grad = NULL;
+    }
+    /* the first layer of a network: no gradient for its input */
+    x->requires_grad = !first_layer;
+    r.y = tensor_conv2d_path(eng, x, w, b, 1, padding, path);
+    assert_non_null(r.y);
+    Tensor *g = wave(eng, r.y->ndim, r.y->shape, 0.31, 0.2, 1, 0);
+    Tensor *yg = tensor_mul(eng, r.y, g);
+    Tensor *loss = tensor_sum(eng, yg);
+    assert_true(autograd_backward(eng, loss, false));
+    r.dx = tensor_retain(x->grad);
+    r.dw = tensor_retain(w->grad);
+    r.db = tensor_retain(b->grad);
+    tensor_release(loss);
+    tensor_release(yg);
+    tensor_release(g);
+    return r;
+}
+
+static void conv_run_release(ConvRun *r)
+{
+    tensor_release(r->y);
+    tensor_release(r->dx);
+    tensor_release(r->dw);
+    tensor_release(r->db);
+}
+
+static void assert_same_values(const Tensor *a, const Tensor *b, double tol)
+{
+    assert_int_equal(tensor_numel(a), tensor_numel(b));
+    assert_tensor_close(a, tensor_data(b), tensor_numel(b), tol);
+}
+
+/* The direct kernels, the wide im2col layout and the textbook one give the
+ * same results (stride 1), over output counts that exercise every register
+ * block height and column tails. */
+static void test_conv2d_paths_agree(void **state)
+{
+    Engine *eng = *state;
+    const struct { int64_t n, cin, h, w, cout, k; int pad; } cases[] = {
+        {3, 3, 12, 11, 6, 5, 0},  {2, 1, 9, 9, 10, 3, 1}, {1, 4, 7, 20, 16, 3, 2},
+        {2, 2, 6, 6, 20, 5, 2},   {1, 3, 5, 5, 7, 1, 0},  {5, 2, 8, 37, 1, 4, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        Tensor *x = random_tensor(eng, 4, SHAPE(cases[c].n, cases[c].cin, cases[c].h, cases[c].w), -1, 1, true);
+        Tensor *w = random_tensor(eng, 4, SHAPE(cases[c].cout, cases[c].cin, cases[c].k, cases[c].k), -1, 1, true);
+        Tensor *b = random_tensor(eng, 1, SHAPE(cases[c].cout), -1, 1, true);
+        bool first_layer = c % 2 == 1;
+        ConvRun rows = conv_run(eng, x, w, b, cases[c].pad, CONV_PATH_ROWS, first_layer);
+        const ConvPath others[2] = {CONV_PATH_WIDE, CONV_PATH_DIRECT};
+        for (int p = 0; p < 2; p++) {
+            ConvRun r = conv_run(eng, x, w, b, cases[c].pad, others[p], first_layer);
+            assert_same_values(r.y, rows.y, 1e-5);
+            assert_true(first_layer ? r.dx == NULL : r.dx != NULL);
+            if (r.dx)
+                assert_same_values(r.dx, rows.dx, 1e-5);
+            assert_same_values(r.dw, rows.dw, 1e-5);
+            assert_same_values(r.db, rows.db, 1e-5);
+            conv_run_release(&r);
+        }
+        conv_run_release(&rows);
+        tensor_release(x);
+        tensor_release(w);
+        tensor_release(b);
+    }
+}
+
 static void test_conv2d_errors(void **state)
 {
     Engine *eng = *state;
@@ -520,6 +600,40 @@ static void test_max_pool2d_gradients(void **state)
     tensor_release(y);
     tensor_release(x);
     tensor_release(perm);
+}
+
+/* Rows wide enough for the four-at-a-time path, checked against plain
+ * loops; a NaN wins its window, as in PyTorch. */
+static void test_max_pool2d_wide_rows_and_nan(void **state)
+{
+    Engine *eng = *state;
+    Tensor *x = random_tensor(eng, 4, SHAPE(2, 3, 10, 13), -1, 1, true);
+    tensor_data(x)[3 * 13 + 5] = NAN; /* plane 0, row 3, column 5: window (1, 2) */
+    Tensor *y = tensor_max_pool2d(eng, x, 2, 2);
+    assert_shape(y, 4, SHAPE(2, 3, 5, 6));
+    const float *in = tensor_data(x);
+    for (int64_t p = 0; p < 6; p++)
+        for (int64_t oy = 0; oy < 5; oy++)
+            for (int64_t ox = 0; ox < 6; ox++) {
+                const float *w = in + p * 130 + 2 * oy * 13 + 2 * ox;
+                float m = fmaxf(fmaxf(w[0], w[1]), fmaxf(w[13], w[14]));
+                float got = tensor_data(y)[(p * 5 + oy) * 6 + ox];
+                if (p == 0 && oy == 1 && ox == 2)
+                    assert_true(isnan(got));
+                else
+                    assert_float_equal(got, m, 0);
+            }
+    /* the gradient goes to the argmax, the NaN included */
+    Tensor *s = tensor_sum(eng, y);
+    assert_true(autograd_backward(eng, s, false));
+    assert_float_equal(tensor_data(x->grad)[3 * 13 + 5], 1.0f, 0);
+    double total = 0;
+    for (int64_t i = 0; i < tensor_numel(x); i++)
+        total += tensor_data(x->grad)[i];
+    assert_float_equal(total, 2 * 3 * 5 * 6, 0);
+    tensor_release(s);
+    tensor_release(y);
+    tensor_release(x);
 }
 
 static void test_max_pool2d_errors(void **state)
@@ -607,9 +721,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conv2d_gradient_matches_pytorch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv2d_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv2d_batch_equals_single_samples, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv2d_paths_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv2d_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_pool2d_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_pool2d_gradients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_pool2d_wide_rows_and_nan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_pool2d_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dropout_eval_is_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dropout_train_statistics, setup, teardown),
