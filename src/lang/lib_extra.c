@@ -121,13 +121,16 @@ static bool range_tensor(Interp *in, const ObjRange *r, Tensor **out)
 }
 
 /* An array-like argument of np.*: arrays and torch tensors as they are
- * (*is_torch tells which), lists, tuples and ranges as new arrays. Python
- * numbers are left to the callers (they stay Python numbers). */
+ * (*is_torch tells which; NumPy reads a tensor through numpy(), so one that
+ * requires grad is PyTorch's error), lists, tuples and ranges as new arrays.
+ * Python numbers are left to the callers (they stay Python numbers). */
 static bool array_arg(Interp *in, Value v, const char *fname, Tensor **out, bool *is_torch)
 {
     *is_torch = false;
     if (val_is(v, OBJ_TENSOR)) {
         *is_torch = !AS_TENSOR(v)->is_numpy;
+        if (*is_torch && val_as_tensor(v)->requires_grad)
+            return rt_error(in, "%s", REQUIRES_GRAD_MESSAGE);
         *out = tensor_retain(val_as_tensor(v));
         return true;
     }
@@ -484,10 +487,6 @@ static bool dtype_call(Interp *in, Value self, const CallArgs *a, Value *out)
     bool is_torch;
     if (!array_arg(in, v[0], fname, &t, &is_torch))
         return false;
-    if (is_torch && t->requires_grad) {
-        tensor_release(t);
-        return rt_error(in, "%s", REQUIRES_GRAD_MESSAGE);
-    }
     if (t->dtype == d->dtype) {
         Tensor *c = tensor_copy_data(&in->eng, t);
         tensor_release(t);
