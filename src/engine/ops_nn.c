@@ -1169,8 +1169,8 @@ static const float *direct_input(const DirectConv *d, const float *x, DirectScra
     return s->xp;
 }
 
-static bool direct_conv_forward(Engine *eng, const ConvGeom *g, const float *x, const float *w,
-                                const float *bias, float *y)
+static bool direct_conv_forward(Engine *eng, const ConvKernels *kern, const ConvGeom *g,
+                                const float *x, const float *w, const float *bias, float *y)
 {
     DirectConv d = direct_plan(g);
     DirectScratch s;
@@ -1183,7 +1183,7 @@ static bool direct_conv_forward(Engine *eng, const ConvGeom *g, const float *x, 
     for (int64_t n = 0; n < g->batch && ok; n++) {
         const float *in = direct_input(&d, x + n * in_size, &s);
         /* rows (Cout, cols) = Σ_t wt[t] ⊗ in[off[t] ...] */
-        conv_fast_correlate(in, s.off, g->patch, s.wt, g->cout, s.rows, d.cols, d.cols, false);
+        kern->correlate(in, s.off, g->patch, s.wt, g->cout, s.rows, d.cols, d.cols, false);
         float *out = y + n * out_size;
         for (int64_t co = 0; co < g->cout; co++) {
             float b = bias ? bias[co] : 0.0f;
@@ -1198,8 +1198,9 @@ static bool direct_conv_forward(Engine *eng, const ConvGeom *g, const float *x, 
     return ok;
 }
 
-static bool direct_conv_backward(Engine *eng, const ConvGeom *g, const float *x, const float *w,
-                                 const float *gy, float *dx, float *dw)
+static bool direct_conv_backward(Engine *eng, const ConvKernels *kern, const ConvGeom *g,
+                                 const float *x, const float *w, const float *gy, float *dx,
+                                 float *dw)
 {
     DirectConv d = direct_plan(g);
     DirectScratch s;
@@ -1221,17 +1222,17 @@ static bool direct_conv_backward(Engine *eng, const ConvGeom *g, const float *x,
         if (dw) {
             /* dW[co][t] += Σ_j dY[co][j] · in[off[t] + j] */
             const float *in = direct_input(&d, x + n * in_size, &s);
-            conv_fast_weight_grad(in, s.off, g->patch, s.rows + d.lead, d.grad_row, g->cout, dw, d.cols);
+            kern->weight_grad(in, s.off, g->patch, s.rows + d.lead, d.grad_row, g->cout, dw, d.cols);
         }
         if (dx && g->pad == 0) {
             /* dX[c][p] += Σ_t wflip[t][c] · rows[off_t[t] + p] over the whole plane */
-            conv_fast_correlate(s.rows, s.off_t, g->cout * kk, s.wflip, g->cin, dx + n * in_size,
-                                d.plane, d.plane, true);
+            kern->correlate(s.rows, s.off_t, g->cout * kk, s.wflip, g->cin, dx + n * in_size,
+                            d.plane, d.plane, true);
         } else if (dx) {
             /* only the rows of the padded plane that are not padding */
             int64_t n_cols = g->h * d.pw;
-            conv_fast_correlate(s.rows + g->pad * d.pw, s.off_t, g->cout * kk, s.wflip, g->cin,
-                                s.dxp, n_cols, n_cols, false);
+            kern->correlate(s.rows + g->pad * d.pw, s.off_t, g->cout * kk, s.wflip, g->cin,
+                            s.dxp, n_cols, n_cols, false);
             unpad_planes_add(g, g->h, 0, d.pw, s.dxp, 1, dx + n * in_size);
         }
         ok = (n & 15) != 15 || !interrupted(eng) || engine_fail(eng, "interrupted");
@@ -1242,26 +1243,29 @@ static bool direct_conv_backward(Engine *eng, const ConvGeom *g, const float *x,
 
 /* ---- choosing a path ---- */
 
-static bool use_direct(const ConvGeom *g, ConvPath path)
+/* The direct kernels when the path allows them, the stride is 1 and the
+ * CPU has them. */
+static bool direct_kernels(const ConvGeom *g, ConvPath path, ConvKernels *kern)
 {
-    if (path == CONV_PATH_DIRECT)
-        return g->stride == 1 && conv_fast_available();
-    return path == CONV_PATH_AUTO && g->stride == 1 && conv_fast_available();
+    bool allowed = path == CONV_PATH_AUTO || path == CONV_PATH_DIRECT || path == CONV_PATH_DIRECT_AVX2;
+    return allowed && g->stride == 1 && conv_fast_kernels(path == CONV_PATH_DIRECT_AVX2, kern);
 }
 
 static bool conv_forward_compute(Engine *eng, const ConvGeom *g, ConvPath path, const float *x,
                                  const float *w, const float *bias, float *y)
 {
-    if (use_direct(g, path))
-        return direct_conv_forward(eng, g, x, w, bias, y);
+    ConvKernels kern;
+    if (direct_kernels(g, path, &kern))
+        return direct_conv_forward(eng, &kern, g, x, w, bias, y);
     return gemm_conv_forward(eng, g, path, x, w, bias, y);
 }
 
 static bool conv_backward_compute(Engine *eng, const ConvGeom *g, ConvPath path, const float *x,
                                   const float *w, const float *gy, float *dx, float *dw)
 {
-    if (use_direct(g, path))
-        return direct_conv_backward(eng, g, x, w, gy, dx, dw);
+    ConvKernels kern;
+    if (direct_kernels(g, path, &kern))
+        return direct_conv_backward(eng, &kern, g, x, w, gy, dx, dw);
     return gemm_conv_backward(eng, g, path, x, w, gy, dx, dw);
 }
 

@@ -117,7 +117,7 @@ static void test_softmax_grad_fn_and_errors(void **state)
     assert_string_equal(tensor_grad_fn_name(y), "LogSoftmaxBackward0");
     tensor_release(y);
     assert_error_contains(eng, tensor_softmax(eng, x, 2),
-                          "dimension out of range (expected to be in range of [-2, 1], but got 2)");
+                          "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     Tensor *i = tensor_arange(eng, 0, 3, 1, DTYPE_INT64);
     assert_error_contains(eng, tensor_softmax(eng, i, 0),
                           "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'");
@@ -506,8 +506,8 @@ static void test_conv2d_paths_agree(void **state)
         Tensor *b = random_tensor(eng, 1, SHAPE(cases[c].cout), -1, 1, true);
         bool first_layer = c % 2 == 1;
         ConvRun rows = conv_run(eng, x, w, b, cases[c].pad, CONV_PATH_ROWS, first_layer);
-        const ConvPath others[2] = {CONV_PATH_WIDE, CONV_PATH_DIRECT};
-        for (int p = 0; p < 2; p++) {
+        const ConvPath others[3] = {CONV_PATH_WIDE, CONV_PATH_DIRECT, CONV_PATH_DIRECT_AVX2};
+        for (int p = 0; p < 3; p++) {
             ConvRun r = conv_run(eng, x, w, b, cases[c].pad, others[p], first_layer);
             assert_same_values(r.y, rows.y, 1e-5);
             assert_true(first_layer ? r.dx == NULL : r.dx != NULL);

@@ -1,0 +1,212 @@
+/*
+ * conv_fast_template.h - the kernels of conv_fast.h for one instruction set.
+ * conv_fast.c includes this file once per set, after defining:
+ *
+ *   ISA              name suffix (avx512, avx2)
+ *   ISA_TARGET       the target attribute string
+ *   VL               floats per vector
+ *   CO_MAX, WG_OUT   register blocking (see conv_fast.c)
+ *   VEC, MASK        vector and lane-mask types
+ *   V_ZERO() V_SET1(x) V_FMA(a, b, c)   c + a·b
+ *   V_LOADU(p) V_STOREU(p, v)           whole vectors
+ *   V_LOAD(m, p) V_STORE(m, p, v)       masked: lanes outside m are 0 / untouched
+ *   V_REDUCE(v)      sum of the lanes
+ *   M_LANES(r)       lanes [0, r) (all for r >= VL, none for r <= 0)
+ *   M_IF(m, on)      m when `on`, else no lanes
+ *
+ * No include guard: it is meant to be included more than once.
+ */
+
+#define CF_CAT2(a, b) a##_##b
+#define CF_CAT(a, b) CF_CAT2(a, b)
+#define CF_NAME(name) CF_CAT(name, ISA)
+#define CF_INLINE static inline __attribute__((always_inline, target(ISA_TARGET)))
+#define CF_FUNC static __attribute__((target(ISA_TARGET)))
+
+enum { CF_NAME(WG_TAPS) = 4 };
+
+/* out[o][j0 .. j0 + 2·VL) for CO outputs (weights `ws` apart per tap).
+ * FULL: all 2·VL columns exist, so no masks take registers or time. */
+CF_INLINE void CF_NAME(correlate_block)(const float *in, const int64_t *off, int64_t taps,
+                                        const float *wt, int64_t ws, float *out, int64_t ldo,
+                                        int64_t j0, int64_t n, bool accumulate, const int CO,
+                                        const bool FULL)
+{
+    MASK m0 = M_LANES(n - j0), m1 = M_LANES(n - j0 - VL);
+    VEC acc[CO_MAX][2];
+#pragma GCC unroll 8
+    for (int o = 0; o < CO; o++) {
+        float *q = out + o * ldo + j0;
+        acc[o][0] = !accumulate ? V_ZERO() : FULL ? V_LOADU(q) : V_LOAD(m0, q);
+        acc[o][1] = !accumulate ? V_ZERO() : FULL ? V_LOADU(q + VL) : V_LOAD(m1, q + VL);
+    }
+    for (int64_t t = 0; t < taps; t++) {
+        const float *p = in + off[t] + j0;
+        VEC x0 = FULL ? V_LOADU(p) : V_LOAD(m0, p);
+        VEC x1 = FULL ? V_LOADU(p + VL) : V_LOAD(m1, p + VL);
+        const float *w = wt + t * ws;
+#pragma GCC unroll 8
+        for (int o = 0; o < CO; o++) {
+            VEC wv = V_SET1(w[o]);
+            acc[o][0] = V_FMA(wv, x0, acc[o][0]);
+            acc[o][1] = V_FMA(wv, x1, acc[o][1]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int o = 0; o < CO; o++) {
+        float *q = out + o * ldo + j0;
+        if (FULL) {
+            V_STOREU(q, acc[o][0]);
+            V_STOREU(q + VL, acc[o][1]);
+        } else {
+            V_STORE(m0, q, acc[o][0]);
+            V_STORE(m1, q + VL, acc[o][1]);
+        }
+    }
+}
+
+CF_INLINE void CF_NAME(correlate_rows)(const float *in, const int64_t *off, int64_t taps,
+                                       const float *wt, int64_t ws, float *out, int64_t ldo,
+                                       int64_t n, bool accumulate, const int CO)
+{
+    int64_t j0 = 0;
+    for (; j0 + 2 * VL <= n; j0 += 2 * VL)
+        CF_NAME(correlate_block)(in, off, taps, wt, ws, out, ldo, j0, n, accumulate, CO, true);
+    if (j0 < n)
+        CF_NAME(correlate_block)(in, off, taps, wt, ws, out, ldo, j0, n, accumulate, CO, false);
+}
+
+/* One instantiation per block height keeps the accumulators in registers. */
+#define CF_CORRELATE_CASE(CO)                                                                \
+    case CO:                                                                                 \
+        CF_NAME(correlate_rows)(in, off, taps, wt + o0, n_out, out + o0 * ldo, ldo, n,       \
+                                accumulate, CO);                                             \
+        break
+
+CF_FUNC void CF_NAME(correlate)(const float *in, const int64_t *off, int64_t taps, const float *wt,
+                                int64_t n_out, float *out, int64_t ldo, int64_t n, bool accumulate)
+{
+    /* blocks of equal height (6 outputs: one block of 6, not 4 + 2) */
+    int64_t blocks = (n_out + CO_MAX - 1) / CO_MAX;
+    int64_t height = blocks > 0 ? (n_out + blocks - 1) / blocks : 1;
+    for (int64_t o0 = 0; o0 < n_out; o0 += height) {
+        int64_t co = n_out - o0 < height ? n_out - o0 : height;
+        switch (co) {
+            CF_CORRELATE_CASE(1);
+            CF_CORRELATE_CASE(2);
+            CF_CORRELATE_CASE(3);
+            CF_CORRELATE_CASE(4);
+            CF_CORRELATE_CASE(5);
+            CF_CORRELATE_CASE(6);
+#if CO_MAX > 6
+            CF_CORRELATE_CASE(7);
+            CF_CORRELATE_CASE(8);
+#endif
+        }
+    }
+}
+
+/* sums[o][t] = Σ_j dy_o[j] · in[off_t + j] for RO rows × 4 taps; taps
+ * beyond n_taps read nothing and are ignored. */
+CF_INLINE void CF_NAME(weight_grad_block)(const float *in, const int64_t *off, int n_taps,
+                                          const float *dy, int64_t lddy, int64_t n,
+                                          float sums[WG_OUT][CF_NAME(WG_TAPS)], const int RO)
+{
+    enum { TAPS = CF_NAME(WG_TAPS) };
+    const float *xs[TAPS];
+    bool tap_on[TAPS];
+#pragma GCC unroll 4
+    for (int t = 0; t < TAPS; t++) {
+        xs[t] = in + off[t < n_taps ? t : 0];
+        tap_on[t] = t < n_taps;
+    }
+    VEC acc[WG_OUT][TAPS];
+#pragma GCC unroll 6
+    for (int o = 0; o < RO; o++)
+#pragma GCC unroll 4
+        for (int t = 0; t < TAPS; t++)
+            acc[o][t] = V_ZERO();
+    /* whole vectors: unmasked, except that absent taps read nothing */
+    bool all_taps = n_taps == TAPS;
+    int64_t j = 0;
+    for (; j + VL <= n && all_taps; j += VL) {
+        VEC d[WG_OUT];
+#pragma GCC unroll 6
+        for (int o = 0; o < RO; o++)
+            d[o] = V_LOADU(dy + o * lddy + j);
+#pragma GCC unroll 4
+        for (int t = 0; t < TAPS; t++) {
+            VEC x = V_LOADU(xs[t] + j);
+#pragma GCC unroll 6
+            for (int o = 0; o < RO; o++)
+                acc[o][t] = V_FMA(d[o], x, acc[o][t]);
+        }
+    }
+    for (; j < n; j += VL) {
+        MASK m = M_LANES(n - j);
+        VEC d[WG_OUT];
+#pragma GCC unroll 6
+        for (int o = 0; o < RO; o++)
+            d[o] = V_LOAD(m, dy + o * lddy + j);
+#pragma GCC unroll 4
+        for (int t = 0; t < TAPS; t++) {
+            VEC x = V_LOAD(M_IF(m, tap_on[t]), xs[t] + j);
+#pragma GCC unroll 6
+            for (int o = 0; o < RO; o++)
+                acc[o][t] = V_FMA(d[o], x, acc[o][t]);
+        }
+    }
+#pragma GCC unroll 6
+    for (int o = 0; o < RO; o++)
+#pragma GCC unroll 4
+        for (int t = 0; t < TAPS; t++)
+            sums[o][t] = V_REDUCE(acc[o][t]);
+}
+
+CF_INLINE void CF_NAME(weight_grad_rows)(const float *in, const int64_t *off, int64_t taps,
+                                         const float *dy, int64_t lddy, float *dw, int64_t n,
+                                         const int RO)
+{
+    enum { TAPS = CF_NAME(WG_TAPS) };
+    for (int64_t t0 = 0; t0 < taps; t0 += TAPS) {
+        int nt = taps - t0 < TAPS ? (int)(taps - t0) : TAPS;
+        float sums[WG_OUT][TAPS];
+        CF_NAME(weight_grad_block)(in, off + t0, nt, dy, lddy, n, sums, RO);
+        for (int o = 0; o < RO; o++)
+            for (int t = 0; t < nt; t++)
+                dw[o * taps + t0 + t] += sums[o][t];
+    }
+}
+
+#define CF_WEIGHT_GRAD_CASE(RO)                                                              \
+    case RO:                                                                                 \
+        CF_NAME(weight_grad_rows)(in, off, taps, dy + o0 * lddy, lddy, dw + o0 * taps, n, RO); \
+        break
+
+CF_FUNC void CF_NAME(weight_grad)(const float *in, const int64_t *off, int64_t taps, const float *dy,
+                                  int64_t lddy, int64_t n_out, float *dw, int64_t n)
+{
+    int64_t blocks = (n_out + WG_OUT - 1) / WG_OUT;
+    int64_t height = blocks > 0 ? (n_out + blocks - 1) / blocks : 1;
+    for (int64_t o0 = 0; o0 < n_out; o0 += height) {
+        int64_t rows = n_out - o0 < height ? n_out - o0 : height;
+        switch (rows) {
+            CF_WEIGHT_GRAD_CASE(1);
+            CF_WEIGHT_GRAD_CASE(2);
+            CF_WEIGHT_GRAD_CASE(3);
+#if WG_OUT > 3
+            CF_WEIGHT_GRAD_CASE(4);
+            CF_WEIGHT_GRAD_CASE(5);
+            CF_WEIGHT_GRAD_CASE(6);
+#endif
+        }
+    }
+}
+
+#undef CF_CORRELATE_CASE
+#undef CF_WEIGHT_GRAD_CASE
+#undef CF_FUNC
+#undef CF_INLINE
+#undef CF_NAME
+#undef CF_CAT
+#undef CF_CAT2
