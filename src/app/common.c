@@ -125,7 +125,11 @@ int app_run_source_batch(const AppOptions *o, Source *src, const char *script_di
     }
     in->interrupt = app_interrupt_flag();
     RunResult r = interp_run(in, src, false);
+    if (r == RUN_OK)
+        interp_flush_plot(in); /* a figure never shown, as a notebook shows it */
     fflush(stdout);
+    if (b.checks_failed)
+        fprintf(stderr, "%s: %d of %d checks failed\n", src->name, b.checks_failed, b.checks_run);
     interp_free(in);
     return r == RUN_OK && b.checks_failed == 0 ? 0 : 1;
 }

@@ -339,10 +339,13 @@ static bool linear_check(Engine *eng, const Tensor *x, const Tensor *w, const Te
         tensor_shape_str(b, fb, sizeof fb);
     if (w->ndim != 2)
         return engine_fail(eng, "linear: weight must be 2-D (out_features, in_features), but got %s", fw);
-    if (x->shape[x->ndim - 1] != w->shape[1])
-        return engine_fail(eng, "linear shape mismatch: input %s has %lld features in its last "
-                           "dimension but weight %s expects %lld",
-                           fx, (long long)x->shape[x->ndim - 1], fw, (long long)w->shape[1]);
+    if (x->shape[x->ndim - 1] != w->shape[1]) {
+        /* PyTorch's words: the input flattened to rows, times weightᵀ */
+        int64_t rows = tensor_numel(x) / (x->shape[x->ndim - 1] ? x->shape[x->ndim - 1] : 1);
+        return engine_fail(eng, "mat1 and mat2 shapes cannot be multiplied (%lldx%lld and %lldx%lld)",
+                           (long long)(x->ndim == 1 ? 1 : rows), (long long)x->shape[x->ndim - 1],
+                           (long long)w->shape[1], (long long)w->shape[0]);
+    }
     return engine_fail(eng, "linear shape mismatch: bias %s does not match weight %s "
                        "(expected %lld values)", fb, fw, (long long)w->shape[0]);
 }

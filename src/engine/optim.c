@@ -14,11 +14,10 @@ static bool check_params(Engine *eng, int n, Tensor *const *params)
     if (n <= 0)
         return engine_fail(eng, "optimizer got an empty parameter list");
     for (int i = 0; i < n; i++) {
+        /* a parameter without requires_grad is accepted, as in PyTorch:
+         * it never gets a gradient, so step() leaves it alone */
         if (!tensor_is_leaf(params[i]))
             return engine_fail(eng, "can't optimize a non-leaf Tensor");
-        if (!params[i]->requires_grad)
-            return engine_fail(eng, "optimizer: parameter %d does not require grad "
-                               "(create it with requires_grad=True)", i);
     }
     return true;
 }

@@ -393,7 +393,7 @@ bool tensor_wrap_dim(Engine *eng, int ndim, int64_t dim, int *out)
 {
     int64_t n = ndim > 0 ? ndim : 1; /* a 0-d tensor accepts dim 0 and -1 */
     if (dim < -n || dim >= n)
-        return engine_fail(eng, "dimension out of range (expected to be in range of [%lld, %lld], but got %lld)",
+        return engine_fail(eng, "Dimension out of range (expected to be in range of [%lld, %lld], but got %lld)",
                            (long long)-n, (long long)(n - 1), (long long)dim);
     *out = (int)(dim < 0 ? dim + n : dim);
     return true;

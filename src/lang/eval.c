@@ -325,7 +325,8 @@ static bool instantiate(Interp *in, ObjClass *cls, const CallArgs *a, Value *out
         Value result;
         bool ok = val_is(init, OBJ_FUNCTION)
                       ? call_function(in, (ObjFunction *)init.as.obj, self, a, &result)
-                      : call_value(in, init, a, &result);
+                  : val_is(init, OBJ_NATIVE) ? ((ObjNative *)init.as.obj)->fn(in, self, a, &result)
+                                             : call_value(in, init, a, &result);
         value_release(init);
         if (!ok) {
             value_release(self);
@@ -1360,9 +1361,10 @@ static ExecStatus exec_with(Interp *in, const Stmt *s)
 
 static ExecStatus exec_loop_body(Interp *in, const Block *body, bool *stop)
 {
-    *stop = false;
+    *stop = true;
     if (!interp_safe_point(in))
         return EXEC_ERROR;
+    *stop = false;
     ExecStatus st = exec_block(in, body);
     switch (st) {
     case EXEC_BREAK:

@@ -84,21 +84,6 @@ Interp *interp_new(const InterpOptions *opt, Frontend fe)
     return in;
 }
 
-static void plot_clear(PlotState *p)
-{
-    for (int i = 0; i < p->n_series; i++) {
-        free((void *)p->series[i].x);
-        free((void *)p->series[i].y);
-        free((void *)p->series[i].fmt);
-        free((void *)p->series[i].label);
-    }
-    free(p->series);
-    free(p->title);
-    free(p->xlabel);
-    free(p->ylabel);
-    memset(p, 0, sizeof *p);
-}
-
 void interp_free(Interp *in)
 {
     if (!in)
@@ -125,7 +110,7 @@ void interp_free(Interp *in)
     for (int i = 0; i < in->n_param_names; i++)
         free(in->param_names[i].name);
     free(in->param_names);
-    plot_clear(&in->plot);
+    plot_state_clear(&in->plot);
     source_release(in->frames[0].source);
     diag_clear(&in->diag);
     free(in);
@@ -580,6 +565,7 @@ bool arg_shape(Interp *in, const Value *vals, int n, const char *what, int *ndim
 typedef struct NestedShape {
     int ndim;
     int64_t shape[TENSOR_MAX_DIMS];
+    int leaf_depth;                /* where the numbers are; -1 until one is seen */
     bool any_float, any_int, any_bool;
 } NestedShape;
 
@@ -600,12 +586,25 @@ static bool sequence_items(Value v, const Value **items, int64_t *count)
 
 /* Find the shape of nested lists (and tensors inside them) and the kinds of
  * numbers; every sub-list at a depth must have the same length. */
+/* Every number must sit at the same depth: [1, [2]] is not a tensor. */
+static bool nested_leaf_at(Interp *in, int depth, NestedShape *ns)
+{
+    if (ns->leaf_depth < 0)
+        ns->leaf_depth = depth;
+    if (ns->leaf_depth != depth)
+        return rt_error(in, "expected a sequence of the same depth at every position "
+                            "(found numbers at depth %d and %d)", ns->leaf_depth, depth);
+    return true;
+}
+
 static bool nested_shape(Interp *in, Value v, int depth, NestedShape *ns)
 {
     const Value *items;
     int64_t count;
     Tensor *t = val_as_tensor(v);
     if (t) {
+        if (!nested_leaf_at(in, depth + t->ndim, ns))
+            return false;
         if (depth + t->ndim > TENSOR_MAX_DIMS)
             return rt_error(in, "tensors have at most %d dimensions", TENSOR_MAX_DIMS);
         for (int i = 0; i < t->ndim; i++) {
@@ -640,6 +639,8 @@ static bool nested_shape(Interp *in, Value v, int depth, NestedShape *ns)
     if (!val_is_number(v))
         return rt_error(in, "could not convert %s to a tensor element (numbers and lists of numbers only)",
                         value_type_name(v));
+    if (!nested_leaf_at(in, depth, ns))
+        return false;
     if (depth < ns->ndim)
         return rt_error(in, "expected a sequence at dim %d, found a number", depth);
     ns->any_float |= v.kind == VAL_FLOAT;
@@ -667,6 +668,7 @@ static void nested_fill(Value v, double *out, int64_t *k)
 bool tensor_from_value(Interp *in, Value v, bool has_dtype, DType dtype, Tensor **out)
 {
     NestedShape ns = {0};
+    ns.leaf_depth = -1;
     if (!nested_shape(in, v, 0, &ns))
         return false;
     int64_t n = shape_numel(ns.ndim, ns.shape);

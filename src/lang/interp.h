@@ -243,6 +243,12 @@ void interp_print(Interp *in, const char *text, size_t len);
 /* Checked at loops and calls: Ctrl-C, --timeout. False + error to stop. */
 bool interp_safe_point(Interp *in);
 
+/* Free a figure's series and texts and empty it. */
+void plot_state_clear(PlotState *p);
+/* Show the figure plt.plot() built but no plt.show() showed yet (as a
+ * notebook does at the end of a cell), then start a new one. */
+void interp_flush_plot(Interp *in);
+
 /* Name a parameter tensor for the panes. */
 void interp_name_param(Interp *in, const Tensor *t, const char *name);
 const char *interp_param_name(Interp *in, const Tensor *t);

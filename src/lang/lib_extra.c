@@ -657,7 +657,7 @@ static bool np_loadtxt(Interp *in, Value self, const CallArgs *a, Value *out)
 #define PLOT_MAX_POINTS 1000000
 #define PLOT_MAX_FMT 16
 
-static void plot_state_clear(PlotState *p)
+void plot_state_clear(PlotState *p)
 {
     for (int i = 0; i < p->n_series; i++) {
         free((void *)p->series[i].x);
@@ -1061,6 +1061,13 @@ static bool plt_show(Interp *in, Value self, const CallArgs *a, Value *out)
         return false;
     if (a->n_pos)
         return rt_error(in, "show() takes no positional arguments");
+    interp_flush_plot(in);
+    *out = val_none();
+    return true;
+}
+
+void interp_flush_plot(Interp *in)
+{
     PlotState *p = &in->plot;
     if (p->n_series > 0) {
         Figure fig = {p->series, p->n_series, p->title, p->xlabel, p->ylabel, p->legend};
@@ -1068,8 +1075,6 @@ static bool plt_show(Interp *in, Value self, const CallArgs *a, Value *out)
         interp_emit(in, &ev);
     }
     plot_state_clear(p);
-    *out = val_none();
-    return true;
 }
 
 /* plt.figure(...) and plt.clf(): start a new, empty figure. nnl has one

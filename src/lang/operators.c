@@ -435,16 +435,26 @@ bool value_truthy(Interp *in, Value v, bool *out)
         break;
     }
     int64_t len;
-    TypeOps *ops = &in->types[v.as.obj->kind];
-    if (ops->len && val_is(v, OBJ_RANGE) == false && ops->len(in, v, &len)) {
-        *out = len > 0;
-        return true;
-    }
     if (val_is(v, OBJ_RANGE)) {
         if (!value_length(in, v, &len))
             return false;
         *out = len > 0;
         return true;
+    }
+    /* objects with a length (a Sequential, a DataLoader) are true when not
+     * empty; objects whose length hook declines (a Linear) are simply true */
+    TypeOps *ops = &in->types[v.as.obj->kind];
+    if (ops->len) {
+        Diag saved;
+        diag_init(&saved);
+        diag_move(&saved, &in->diag);
+        bool has_len = ops->len(in, v, &len);
+        diag_clear(&in->diag);
+        diag_move(&in->diag, &saved);
+        if (has_len) {
+            *out = len > 0;
+            return true;
+        }
     }
     *out = true;
     return true;

@@ -174,7 +174,7 @@ static void test_reductions_values(void **state)
     tensor_release(r);
     assert_null(tensor_sum_dim(eng, x, 2, false));
     assert_string_equal(engine_error(eng),
-                        "dimension out of range (expected to be in range of [-2, 1], but got 2)");
+                        "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     tensor_release(x);
 }
 

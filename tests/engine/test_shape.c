@@ -142,7 +142,7 @@ static void test_flatten(void **state)
     assert_error(tensor_flatten(eng, x, 2, 1), eng,
                  "flatten() has invalid args: start_dim cannot come after end_dim");
     assert_error(tensor_flatten(eng, x, 0, 3), eng,
-                 "dimension out of range (expected to be in range of [-3, 2], but got 3)");
+                 "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
     RELEASE(x, f, all, mid, same, s, s1, xt, ft);
 }
 
@@ -175,9 +175,9 @@ static void test_squeeze_unsqueeze(void **state)
     assert_shape(f, 3, SHAPE(3, 1, 2));
     assert_true(writes_through(f, 1, x, 3));           /* f[0, 0, 1] = a[1, 0] = x[3] */
     assert_error(tensor_squeeze_dim(eng, a, 2), eng,
-                 "dimension out of range (expected to be in range of [-2, 1], but got 2)");
+                 "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     assert_error(tensor_unsqueeze(eng, a, 3), eng,
-                 "dimension out of range (expected to be in range of [-3, 2], but got 3)");
+                 "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
     Tensor *four = tensor_zeros(eng, DTYPE_FLOAT32, 4, SHAPE(1, 1, 1, 1));
     assert_error(tensor_unsqueeze(eng, four, 0), eng, "tensors have at most 4 dimensions (got 5)");
     RELEASE(x, a, b, c, d, e, at, f, four);
@@ -210,7 +210,7 @@ static void test_transpose_t_and_T(void **state)
     assert_shape(vt, 1, SHAPE(3));
     assert_error(tensor_t(eng, y), eng, "t() expects a tensor with <= 2 dimensions, but self is 3D");
     assert_error(tensor_transpose(eng, x, 0, 2), eng,
-                 "dimension out of range (expected to be in range of [-2, 1], but got 2)");
+                 "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     RELEASE(x, t, tr, T, y, yT, y12, v, vt);
 }
 
@@ -408,7 +408,7 @@ static void test_cat_and_stack_errors(void **state)
                  "torch.cat(): tensors must have same number of dimensions: got (2, 3) (tensor 0) "
                  "and (2) (tensor 1)");
     assert_error(tensor_cat(eng, 2, (Tensor *[]){a, a}, 2), eng,
-                 "dimension out of range (expected to be in range of [-2, 1], but got 2)");
+                 "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
     assert_error(tensor_cat(eng, 0, NULL, 0), eng, "torch.cat(): expected a non-empty list of Tensors");
     assert_error(tensor_cat(eng, 2, (Tensor *[]){c, s}, 0), eng,
                  "zero-dimensional tensor (at position 1) cannot be concatenated");
@@ -416,7 +416,7 @@ static void test_cat_and_stack_errors(void **state)
                  "stack expects each tensor to be equal size, but got (2, 3) at entry 0 and (3, 2) at entry 1");
     assert_error(tensor_stack(eng, 0, NULL, 0), eng, "stack expects a non-empty TensorList");
     assert_error(tensor_stack(eng, 2, (Tensor *[]){a, a}, 3), eng,
-                 "dimension out of range (expected to be in range of [-3, 2], but got 3)");
+                 "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
     RELEASE(a, b, c, s, d);
 }
 

@@ -47,6 +47,15 @@ static void lines_add(Lines *l, const char *s, size_t n)
     l->items[l->n++] = strndup(s, n);
 }
 
+static void lines_free(Lines *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = l->cap = 0;
+}
+
 static void split_lines(const char *text, size_t len, Lines *out)
 {
     size_t start = 0;
@@ -301,7 +310,12 @@ int main(int argc, char **argv)
         Lines al = {0}, el = {0};
         split_lines(a, la, &al);
         split_lines(e, le, &el);
-        return compare_lines(&al, &el, argv[2]);
+        int failed = compare_lines(&al, &el, argv[2]);
+        lines_free(&al);
+        lines_free(&el);
+        free(a);
+        free(e);
+        return failed;
     }
     if (argc != 3 && argc != 4) {
         fprintf(stderr, "usage: golden NNREPL FILE.nnl [FILE.expected] | golden --compare A B\n");
@@ -311,6 +325,7 @@ int main(int argc, char **argv)
     run_nnrepl(argv[1], argv[2], &r);
     Lines actual = {0};
     split_lines(r.out, r.out_len, &actual);
+    int failed;
     if (argc == 4) {
         size_t le;
         char *e = read_file(argv[3], &le);
@@ -318,14 +333,24 @@ int main(int argc, char **argv)
         split_lines(e, le, &expected);
         if (r.status != 0) {
             fprintf(stderr, "%s: exit status %d; stderr:\n%s", argv[2], r.status, r.err);
-            return 1;
+            failed = 1;
+        } else {
+            failed = compare_lines(&actual, &expected, argv[2]);
         }
-        return compare_lines(&actual, &expected, argv[2]);
+        lines_free(&expected);
+        free(e);
+    } else {
+        Expectations x;
+        read_expectations(argv[2], &x);
+        failed = compare_lines(&actual, &x.out, argv[2]);
+        if (failed && r.err_len)
+            fprintf(stderr, "stderr:\n%s", r.err);
+        failed |= check_error(argv[2], &x, &r);
+        lines_free(&x.out);
+        free(x.error);
     }
-    Expectations x;
-    read_expectations(argv[2], &x);
-    int failed = compare_lines(&actual, &x.out, argv[2]);
-    if (failed && r.err_len)
-        fprintf(stderr, "stderr:\n%s", r.err);
-    return failed | check_error(argv[2], &x, &r);
+    lines_free(&actual);
+    free(r.out);
+    free(r.err);
+    return failed;
 }
