@@ -59,13 +59,18 @@ void sb_append_char(StrBuf *sb, char c)
 
 void sb_vprintf(StrBuf *sb, const char *fmt, va_list ap)
 {
+    /* Most pieces fit a small buffer; a longer one is formatted twice. */
+    char small[256];
     va_list copy;
     va_copy(copy, ap);
-    char probe[1];
-    int n = vsnprintf(probe, sizeof probe, fmt, copy); /* the length it needs */
+    int n = vsnprintf(small, sizeof small, fmt, copy);
     va_end(copy);
     if (n < 0)
         return;
+    if ((size_t)n < sizeof small) {
+        sb_append_n(sb, small, (size_t)n);
+        return;
+    }
     sb_reserve(sb, (size_t)n);
     vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
     sb->len += (size_t)n;
