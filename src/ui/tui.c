@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "prompt.h"
 #include "screen.h"
@@ -636,11 +637,23 @@ static void handle_byte(Tui *t, int c)
         handle_line(t, line);
 }
 
+/* SIGTERM, SIGHUP: leave through the normal path; when the running code
+ * does not stop within STOP_GRACE_SECONDS, leave from where we are. */
+#define STOP_GRACE_SECONDS 1.0
+
 static void check_stop_signal(Tui *t)
 {
-    if (term_stop_signal() && !t->quit) {
+    if (!term_stop_signal())
+        return;
+    if (!t->stop_seen_at) {
+        t->stop_seen_at = tui_now();
         t->quit = true;
         tui_abort_run(t);
+    } else if (t->mode != MODE_IDLE && tui_now() - t->stop_seen_at > STOP_GRACE_SECONDS) {
+        prompt_shutdown();
+        term_close();
+        term_reraise_stop_signal();
+        _exit(1);
     }
 }
 

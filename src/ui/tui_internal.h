@@ -92,6 +92,7 @@ typedef struct Tui {
     int paused_code_depth;     /* > 0 while code typed at a pause runs */
     bool resume;               /* leave the pause loop */
     bool quit;
+    double stop_seen_at;       /* when SIGTERM/SIGHUP was seen (0: not yet) */
     bool aborting;             /* the run is being stopped on purpose */
     long step_target;          /* pause when the step count reaches it (-1: no) */
     bool step_continues;       /* :step goes on into the next cells until then */
