@@ -5,7 +5,7 @@
  * Register blocking (AVX-512 has 32 vector registers, AVX2 16):
  *   correlate     CO_MAX outputs × 2 vectors of columns: per tap, two loads
  *                 of the input row and one broadcast weight per output feed
- *                 2·CO_MAX fused multiply-adds (8 × 2 and 6 × 2 accumulators).
+ *                 2·CO_MAX fused multiply-adds (12 × 2 and 6 × 2 accumulators).
  *   weight_grad   WG_OUT outputs × 4 taps: per vector of columns, WG_OUT
  *                 gradient loads and four input loads feed 4·WG_OUT
  *                 multiply-adds (24 and 12 accumulators).
@@ -32,7 +32,7 @@ AVX512_INLINE __mmask16 avx512_lanes(int64_t remaining)
 #define ISA avx512
 #define ISA_TARGET "avx512f"
 #define VL 16
-#define CO_MAX 8
+#define CO_MAX 12
 #define WG_OUT 6
 #define VEC __m512
 #define MASK __mmask16
@@ -45,7 +45,6 @@ AVX512_INLINE __mmask16 avx512_lanes(int64_t remaining)
 #define V_STORE(m, p, v) _mm512_mask_storeu_ps(p, m, v)
 #define V_REDUCE(v) _mm512_reduce_add_ps(v)
 #define M_LANES(r) avx512_lanes(r)
-#define M_IF(m, on) ((on) ? (m) : (__mmask16)0)
 #include "conv_fast_template.h"
 #undef ISA
 #undef ISA_TARGET
@@ -63,7 +62,6 @@ AVX512_INLINE __mmask16 avx512_lanes(int64_t remaining)
 #undef V_STORE
 #undef V_REDUCE
 #undef M_LANES
-#undef M_IF
 
 /* ---- AVX2 + FMA ---- */
 
@@ -101,7 +99,6 @@ AVX2_INLINE float avx2_reduce(__m256 v)
 #define V_STORE(m, p, v) _mm256_maskstore_ps(p, m, v)
 #define V_REDUCE(v) avx2_reduce(v)
 #define M_LANES(r) avx2_lanes(r)
-#define M_IF(m, on) ((on) ? (m) : _mm256_setzero_si256())
 #include "conv_fast_template.h"
 #undef ISA
 #undef ISA_TARGET
@@ -119,7 +116,6 @@ AVX2_INLINE float avx2_reduce(__m256 v)
 #undef V_STORE
 #undef V_REDUCE
 #undef M_LANES
-#undef M_IF
 
 bool conv_fast_kernels(bool avx2_only, ConvKernels *out)
 {

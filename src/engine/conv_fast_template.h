@@ -12,7 +12,6 @@
  *   V_LOAD(m, p) V_STORE(m, p, v)       masked: lanes outside m are 0 / untouched
  *   V_REDUCE(v)      sum of the lanes
  *   M_LANES(r)       lanes [0, r) (all for r >= VL, none for r <= 0)
- *   M_IF(m, on)      m when `on`, else no lanes
  *
  * No include guard: it is meant to be included more than once.
  */
@@ -34,7 +33,7 @@ CF_INLINE void CF_NAME(correlate_block)(const float *in, const int64_t *off, int
 {
     MASK m0 = M_LANES(n - j0), m1 = M_LANES(n - j0 - VL);
     VEC acc[CO_MAX][2];
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int o = 0; o < CO; o++) {
         float *q = out + o * ldo + j0;
         acc[o][0] = !accumulate ? V_ZERO() : FULL ? V_LOADU(q) : V_LOAD(m0, q);
@@ -45,14 +44,14 @@ CF_INLINE void CF_NAME(correlate_block)(const float *in, const int64_t *off, int
         VEC x0 = FULL ? V_LOADU(p) : V_LOAD(m0, p);
         VEC x1 = FULL ? V_LOADU(p + VL) : V_LOAD(m1, p + VL);
         const float *w = wt + t * ws;
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int o = 0; o < CO; o++) {
             VEC wv = V_SET1(w[o]);
             acc[o][0] = V_FMA(wv, x0, acc[o][0]);
             acc[o][1] = V_FMA(wv, x1, acc[o][1]);
         }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int o = 0; o < CO; o++) {
         float *q = out + o * ldo + j0;
         if (FULL) {
@@ -101,56 +100,55 @@ CF_FUNC void CF_NAME(correlate)(const float *in, const int64_t *off, int64_t tap
 #if CO_MAX > 6
             CF_CORRELATE_CASE(7);
             CF_CORRELATE_CASE(8);
+            CF_CORRELATE_CASE(9);
+            CF_CORRELATE_CASE(10);
+            CF_CORRELATE_CASE(11);
+            CF_CORRELATE_CASE(12);
 #endif
         }
     }
 }
 
-/* sums[o][t] = Σ_j dy_o[j] · in[off_t + j] for RO rows × 4 taps; taps
- * beyond n_taps read nothing and are ignored. */
-CF_INLINE void CF_NAME(weight_grad_block)(const float *in, const int64_t *off, int n_taps,
-                                          const float *dy, int64_t lddy, int64_t n,
-                                          float sums[WG_OUT][CF_NAME(WG_TAPS)], const int RO)
+/* sums[o][t] = Σ_j dy_o[j] · in[off[t] + j] for RO rows × NT taps. */
+CF_INLINE void CF_NAME(weight_grad_block)(const float *in, const int64_t *off, const float *dy,
+                                          int64_t lddy, int64_t n,
+                                          float sums[WG_OUT][CF_NAME(WG_TAPS)], const int RO,
+                                          const int NT)
 {
     enum { TAPS = CF_NAME(WG_TAPS) };
     const float *xs[TAPS];
-    bool tap_on[TAPS];
 #pragma GCC unroll 4
-    for (int t = 0; t < TAPS; t++) {
-        xs[t] = in + off[t < n_taps ? t : 0];
-        tap_on[t] = t < n_taps;
-    }
+    for (int t = 0; t < NT; t++)
+        xs[t] = in + off[t];
     VEC acc[WG_OUT][TAPS];
 #pragma GCC unroll 6
     for (int o = 0; o < RO; o++)
 #pragma GCC unroll 4
-        for (int t = 0; t < TAPS; t++)
+        for (int t = 0; t < NT; t++)
             acc[o][t] = V_ZERO();
-    /* whole vectors: unmasked, except that absent taps read nothing */
-    bool all_taps = n_taps == TAPS;
     int64_t j = 0;
-    for (; j + VL <= n && all_taps; j += VL) {
+    for (; j + VL <= n; j += VL) {
         VEC d[WG_OUT];
 #pragma GCC unroll 6
         for (int o = 0; o < RO; o++)
             d[o] = V_LOADU(dy + o * lddy + j);
 #pragma GCC unroll 4
-        for (int t = 0; t < TAPS; t++) {
+        for (int t = 0; t < NT; t++) {
             VEC x = V_LOADU(xs[t] + j);
 #pragma GCC unroll 6
             for (int o = 0; o < RO; o++)
                 acc[o][t] = V_FMA(d[o], x, acc[o][t]);
         }
     }
-    for (; j < n; j += VL) {
+    if (j < n) {
         MASK m = M_LANES(n - j);
         VEC d[WG_OUT];
 #pragma GCC unroll 6
         for (int o = 0; o < RO; o++)
             d[o] = V_LOAD(m, dy + o * lddy + j);
 #pragma GCC unroll 4
-        for (int t = 0; t < TAPS; t++) {
-            VEC x = V_LOAD(M_IF(m, tap_on[t]), xs[t] + j);
+        for (int t = 0; t < NT; t++) {
+            VEC x = V_LOAD(m, xs[t] + j);
 #pragma GCC unroll 6
             for (int o = 0; o < RO; o++)
                 acc[o][t] = V_FMA(d[o], x, acc[o][t]);
@@ -159,9 +157,15 @@ CF_INLINE void CF_NAME(weight_grad_block)(const float *in, const int64_t *off, i
 #pragma GCC unroll 6
     for (int o = 0; o < RO; o++)
 #pragma GCC unroll 4
-        for (int t = 0; t < TAPS; t++)
+        for (int t = 0; t < NT; t++)
             sums[o][t] = V_REDUCE(acc[o][t]);
 }
+
+/* dw rows [0, RO) for all taps, NT taps at a time (NT a constant per call). */
+#define CF_TAPS_CASE(NT)                                                                     \
+    case NT:                                                                                 \
+        CF_NAME(weight_grad_block)(in, off + t0, dy, lddy, n, sums, RO, NT);                 \
+        break
 
 CF_INLINE void CF_NAME(weight_grad_rows)(const float *in, const int64_t *off, int64_t taps,
                                          const float *dy, int64_t lddy, float *dw, int64_t n,
@@ -171,7 +175,13 @@ CF_INLINE void CF_NAME(weight_grad_rows)(const float *in, const int64_t *off, in
     for (int64_t t0 = 0; t0 < taps; t0 += TAPS) {
         int nt = taps - t0 < TAPS ? (int)(taps - t0) : TAPS;
         float sums[WG_OUT][TAPS];
-        CF_NAME(weight_grad_block)(in, off + t0, nt, dy, lddy, n, sums, RO);
+        switch (nt) {
+            CF_TAPS_CASE(1);
+            CF_TAPS_CASE(2);
+            CF_TAPS_CASE(3);
+        default: /* 4 */
+            CF_NAME(weight_grad_block)(in, off + t0, dy, lddy, n, sums, RO, TAPS);
+        }
         for (int o = 0; o < RO; o++)
             for (int t = 0; t < nt; t++)
                 dw[o * taps + t0 + t] += sums[o][t];
@@ -204,6 +214,7 @@ CF_FUNC void CF_NAME(weight_grad)(const float *in, const int64_t *off, int64_t t
 }
 
 #undef CF_CORRELATE_CASE
+#undef CF_TAPS_CASE
 #undef CF_WEIGHT_GRAD_CASE
 #undef CF_FUNC
 #undef CF_INLINE
