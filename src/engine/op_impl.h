@@ -63,8 +63,10 @@ DECLARE_OP(mse_loss);
 DECLARE_OP(bce_loss);
 DECLARE_OP(nll_loss);
 DECLARE_OP(cross_entropy);
-DECLARE_OP(conv2d);
 DECLARE_OP(max_pool2d);
 DECLARE_OP(dropout);
+
+/* ops_conv.c */
+DECLARE_OP(conv2d);
 
 #endif

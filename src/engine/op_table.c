@@ -46,7 +46,7 @@ const OpDef op_table[OP_COUNT] = {
     OP(OP_STACK, "stack", "StackBackward0", stack),
     OP(OP_CLONE, "clone", "CloneBackward0", clone),
     OP(OP_TO_FLOAT, "float", "ToCopyBackward0", to_float),
-    /* neural network (ops_nn.c) */
+    /* neural network (ops_nn.c; conv2d: ops_conv.c) */
     OP(OP_SOFTMAX, "softmax", "SoftmaxBackward0", softmax),
     OP(OP_LOG_SOFTMAX, "log_softmax", "LogSoftmaxBackward0", log_softmax),
     OP(OP_MSE_LOSS, "mse_loss", "MseLossBackward0", mse_loss),

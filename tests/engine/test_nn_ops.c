@@ -499,6 +499,7 @@ static void test_conv2d_paths_agree(void **state)
     const struct { int64_t n, cin, h, w, cout, k; int pad; } cases[] = {
         {3, 3, 12, 11, 6, 5, 0},  {2, 1, 9, 9, 10, 3, 1}, {1, 4, 7, 20, 16, 3, 2},
         {2, 2, 6, 6, 20, 5, 2},   {1, 3, 5, 5, 7, 1, 0},  {5, 2, 8, 37, 1, 4, 1},
+        {2, 12, 6, 7, 11, 3, 1},  {1, 9, 5, 9, 12, 2, 0}, {1, 2, 4, 4, 9, 3, 1},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         Tensor *x = random_tensor(eng, 4, SHAPE(cases[c].n, cases[c].cin, cases[c].h, cases[c].w), -1, 1, true);
