@@ -82,6 +82,28 @@ static void on_exam_event(void *ctx, const Event *ev)
     }
 }
 
+/* ask() while grading: the prompt goes to stderr, so that the report on
+ * stdout stays a report (and valid JSON or TAP); the answer is a line of
+ * stdin. (The batch front-end's reader would take this grader's context for
+ * its own.) */
+static bool exam_read_line(void *ctx, const char *prompt, char **out)
+{
+    (void)ctx;
+    fputs(prompt, stderr);
+    fflush(stderr);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        free(line);
+        return false;
+    }
+    if (n > 0 && line[n - 1] == '\n')
+        line[n - 1] = '\0';
+    *out = line;
+    return true;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -214,7 +236,7 @@ static void grade_one(const AppOptions *o, Source *exam, const char *answer_path
     memset(r, 0, sizeof *r);
     r->file = answer_path;
     ExamFrontend x = {PHASE_ANSWER, r, STRBUF_INIT, NULL};
-    Frontend fe = {&x, on_exam_event, batch_read_line};
+    Frontend fe = {&x, on_exam_event, exam_read_line};
     InterpOptions io = o->interp;
     io.datasets_dir = app_datasets_dir();
     char *dir = app_dirname(answer_path ? answer_path : exam->name);
