@@ -166,20 +166,22 @@ static void append_note(AnswerReport *r, const char *text)
     r->notes = n;
 }
 
-/* After the answer: the grader's own teaching built-ins win over any
- * global of the same name the answer defined. */
+/* After the answer: every built-in name (check, check_close, but also
+ * tuple, sum, zip, torch, nn ...) means nnrepl's own again, so that an
+ * answer cannot change what the exam computes its expected values with.
+ * An answer that rebinds one (`def tuple(x): ...`, `torch = None`) gets a
+ * note; rebinding to the same object (`import torch.nn as nn`) is silent. */
 static void restore_grader_names(Interp *in, AnswerReport *r)
 {
-    static const char *const names[] = {"check", "check_close", NULL};
-    for (int i = 0; names[i]; i++) {
-        ObjStr *name = intern(in, names[i]);
-        Value *mine = table_get(&in->builtins, name);
+    for (int i = 0; i < in->builtins.count; i++) {
+        ObjStr *name = in->builtins.entries[i].key;
+        const Value *mine = &in->builtins.entries[i].value;
         Value *theirs = table_get(&in->globals, name);
-        if (mine && theirs && !(theirs->kind == VAL_OBJ && theirs->as.obj == mine->as.obj)) {
+        if (theirs && !(theirs->kind == VAL_OBJ && mine->kind == VAL_OBJ && theirs->as.obj == mine->as.obj)) {
             table_set(&in->globals, name, *mine);
-            char note[160];
-            snprintf(note, sizeof note, "note: the answer defines `%s`; the grader's own %s is used\n",
-                     names[i], names[i]);
+            char note[200];
+            snprintf(note, sizeof note, "note: the answer defines `%.60s`; the grader's own %.60s is used\n",
+                     name->data, name->data);
             append_note(r, note);
         }
     }
