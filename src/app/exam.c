@@ -41,6 +41,9 @@ typedef enum ExamPhase { PHASE_ANSWER, PHASE_EXAM } ExamPhase;
 typedef struct ExamFrontend {
     ExamPhase phase;
     AnswerReport *report;
+    Interp *in;            /* whose frames tell where a check was called from */
+    const Source *exam;    /* only checks called from the exam's code count */
+    bool noted_foreign;    /* the note on the answer's own checks was given */
     StrBuf last_error;     /* the last EVENT_ERROR, formatted */
     char *last_error_message; /* just the message */
 } ExamFrontend;
@@ -63,13 +66,30 @@ static void add_check(AnswerReport *r, const char *message, bool passed, const c
         r->failed++;
 }
 
+static void append_note(AnswerReport *r, const char *text);
+
+/* A check called from the exam's code: at top level or in a function the
+ * exam defines. A check inside a function of the answer's, called by the
+ * exam, is the answer's own and is not graded (it could add passing
+ * checks, or stand in for the exam's check and then fail it). */
+static bool check_is_from_exam(const ExamFrontend *x)
+{
+    return x->in && x->in->depth > 0 && x->in->frames[x->in->depth - 1].source == x->exam;
+}
+
 static void on_exam_event(void *ctx, const Event *ev)
 {
     ExamFrontend *x = ctx;
     switch (ev->kind) {
     case EVENT_CHECK:
-        if (x->phase == PHASE_EXAM)
+        if (x->phase != PHASE_EXAM)
+            break;
+        if (check_is_from_exam(x)) {
             add_check(x->report, ev->text, ev->passed, ev->detail);
+        } else if (!x->noted_foreign) {
+            append_note(x->report, "note: check() calls made by the answer's own code are not graded\n");
+            x->noted_foreign = true;
+        }
         break;
     case EVENT_ERROR:
         sb_clear(&x->last_error);
@@ -237,7 +257,7 @@ static void grade_one(const AppOptions *o, Source *exam, const char *answer_path
 {
     memset(r, 0, sizeof *r);
     r->file = answer_path;
-    ExamFrontend x = {PHASE_ANSWER, r, STRBUF_INIT, NULL};
+    ExamFrontend x = {PHASE_ANSWER, r, NULL, exam, false, STRBUF_INIT, NULL};
     Frontend fe = {&x, on_exam_event, exam_read_line};
     InterpOptions io = o->interp;
     io.datasets_dir = app_datasets_dir();
@@ -247,6 +267,7 @@ static void grade_one(const AppOptions *o, Source *exam, const char *answer_path
     if (!in)
         abort();
     in->interrupt = app_interrupt_flag();
+    x.in = in;
     if (answer_path) {
         char *error = NULL;
         Source *ans = load_source(answer_path, &error);
