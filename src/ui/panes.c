@@ -16,6 +16,13 @@ static const char *ellipsis(bool unicode)
     return unicode ? "\xe2\x80\xa6" : "...";   /* … */
 }
 
+/* Text in at most w columns; nothing when w <= 0 (grid_text would take a
+ * negative width as "to the right edge"). */
+static int put_text(Grid *g, int x, int y, const char *s, GridAttr attr, int w)
+{
+    return w > 0 ? grid_text(g, x, y, s, attr, w) : 0;
+}
+
 /* Text clipped to `w` columns; when it does not fit, it ends in an ellipsis. */
 static int text_fit(Grid *g, int x, int y, int w, const char *s, GridAttr attr, bool unicode)
 {
@@ -23,12 +30,12 @@ static int text_fit(Grid *g, int x, int y, int w, const char *s, GridAttr attr, 
         return 0;
     int tw = grid_text_width(s);
     if (tw <= w)
-        return grid_text(g, x, y, s, attr, w);
+        return put_text(g, x, y, s, attr, w);
     const char *ell = ellipsis(unicode);
     int ew = grid_text_width(ell);
     if (w <= ew)
-        return grid_text(g, x, y, s, attr, w);
-    grid_text(g, x, y, s, attr, w - ew);
+        return put_text(g, x, y, s, attr, w);
+    put_text(g, x, y, s, attr, w - ew);
     /* a wide character that did not fit leaves a gap: put the ellipsis after
      * what was drawn */
     int drawn = 0;
@@ -44,7 +51,7 @@ static int text_fit(Grid *g, int x, int y, int w, const char *s, GridAttr attr, 
         drawn += cw;
         p = q;
     }
-    grid_text(g, x + drawn, y, ell, attr, ew);
+    put_text(g, x + drawn, y, ell, attr, ew);
     return drawn + ew;
 }
 
@@ -84,10 +91,64 @@ void pane_draw_message(Grid *g, Rect r, const char *text)
     grid_fill(g, r.x, r.y, r.w, r.h, ' ', 0);
     int tw = grid_text_width(text);
     int x = r.x + (tw < r.w ? (r.w - tw) / 2 : 0);
-    grid_text(g, x, r.y + r.h / 2, text, GRID_ROLE_TITLE | GRID_BOLD, r.w);
+    put_text(g, x, r.y + r.h / 2, text, GRID_ROLE_TITLE | GRID_BOLD, r.w);
 }
 
 /* ---- tensor snapshots and numbers ---- */
+
+static float bits_float(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+/* A float's bits read in place (GCC and Clang allow this alias). */
+typedef uint32_t __attribute__((may_alias)) FloatBits;
+
+/* Everything the panes need to know about all the values, once per
+ * snapshot (a large model's weights are scanned at every frame). The bit
+ * patterns do the comparisons so the loop vectorises: a float's magnitude
+ * orders like its bits without the sign, and flipping the bits of negative
+ * numbers (the sign bit of the others) orders all floats as unsigned
+ * integers. NaNs take no part in min, max and max_abs. */
+void tensor_snap_restat(TensorSnap *s)
+{
+    const FloatBits *bits = (const FloatBits *)s->data;
+    const int64_t n = s->numel;
+    uint32_t signs = 0, nonfinite = 0, max_abs = 0, lo = UINT32_MAX, hi = 0;
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t b = bits[i];
+        uint32_t a = b & 0x7fffffffu;
+        signs |= b;
+        nonfinite |= a >= 0x7f800000u ? 1u : 0u;
+        uint32_t finite_a = a < 0x7f800000u ? a : 0;
+        max_abs = finite_a > max_abs ? finite_a : max_abs;
+        uint32_t key = b ^ ((0u - (b >> 31)) | 0x80000000u);
+        uint32_t key_lo = a > 0x7f800000u ? UINT32_MAX : key;
+        uint32_t key_hi = a > 0x7f800000u ? 0 : key;
+        lo = key_lo < lo ? key_lo : lo;
+        hi = key_hi > hi ? key_hi : hi;
+    }
+    const float *data = s->data;
+    /* four sums side by side: no wait for each addition */
+    double part[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++)
+            part[k] += data[i + k];
+    for (; i < n; i++)
+        part[0] += data[i];
+    sum = (part[0] + part[1]) + (part[2] + part[3]);
+    bool any = hi != 0 || lo != UINT32_MAX;
+    s->min = any ? bits_float((lo & 0x80000000u) ? (lo & 0x7fffffffu) : ~lo) : NAN;
+    s->max = any ? bits_float((hi & 0x80000000u) ? (hi & 0x7fffffffu) : ~hi) : NAN;
+    s->mean = s->numel ? sum / (double)s->numel : 0;
+    s->max_abs = bits_float(max_abs);
+    s->negative = (signs & 0x80000000u) != 0;
+    s->nonfinite = nonfinite != 0;
+}
 
 bool tensor_snap_set(TensorSnap *s, int ndim, const int64_t *shape, const float *data, bool integral)
 {
@@ -112,14 +173,23 @@ bool tensor_snap_set(TensorSnap *s, int ndim, const int64_t *shape, const float 
         s->shape[i] = shape[i];
     s->numel = n;
     s->integral = integral;
+    tensor_snap_restat(s);
     return true;
+}
+
+TensorSnap tensor_snap_borrow(const TensorSnap *s)
+{
+    TensorSnap b = *s;
+    b.borrowed = true;
+    return b;
 }
 
 void tensor_snap_free(TensorSnap *s)
 {
     if (!s)
         return;
-    free(s->data);
+    if (!s->borrowed)
+        free(s->data);
     memset(s, 0, sizeof *s);
 }
 
@@ -159,17 +229,9 @@ static double max_abs_of(const float *v, int64_t n)
     return m;
 }
 
-NumFormat num_format_for(const float *values, int64_t n, bool integral)
+static NumFormat format_from(double max_abs, bool negative, bool nonfinite, bool integral)
 {
     NumFormat f = {false, integral, integral ? 0 : 4, 1};
-    double max_abs = max_abs_of(values, n);
-    bool negative = false, nonfinite = false;
-    for (int64_t i = 0; i < n; i++) {
-        if (signbit(values[i]))
-            negative = true;
-        if (!isfinite(values[i]))
-            nonfinite = true;
-    }
     if (!integral && max_abs != 0 && (max_abs >= 1e5 || max_abs < 1e-4)) {
         f.sci = true;
         f.decimals = 2;
@@ -186,6 +248,23 @@ NumFormat num_format_for(const float *values, int64_t n, bool integral)
     if (nonfinite && f.width < 4)
         f.width = 4;
     return f;
+}
+
+NumFormat num_format_for(const float *values, int64_t n, bool integral)
+{
+    bool negative = false, nonfinite = false;
+    for (int64_t i = 0; i < n; i++) {
+        if (signbit(values[i]))
+            negative = true;
+        if (!isfinite(values[i]))
+            nonfinite = true;
+    }
+    return format_from(max_abs_of(values, n), negative, nonfinite, integral);
+}
+
+static NumFormat snap_format(const TensorSnap *s)
+{
+    return format_from(s->max_abs, s->negative, s->nonfinite, s->integral);
 }
 
 void num_format(const NumFormat *fmt, double v, char *buf, size_t size)
@@ -230,23 +309,14 @@ static void put_value(BlockCtx *b, int x, int y, double v)
 {
     char buf[64];
     num_format(&b->fmt, v, buf, sizeof buf);
-    grid_text(b->g, x, y, buf, value_attr(v, b->max_abs), b->x + b->w - x);
+    put_text(b->g, x, y, buf, value_attr(v, b->max_abs), b->x + b->w - x);
 }
 
 /* "min -0.5234  max 0.6123  mean 0.01234" */
 static void draw_stats(BlockCtx *b, int y)
 {
-    double lo = INFINITY, hi = -INFINITY, sum = 0;
-    for (int64_t i = 0; i < b->s->numel; i++) {
-        double v = b->s->data[i];
-        sum += v;
-        if (v < lo)
-            lo = v;
-        if (v > hi)
-            hi = v;
-    }
     char buf[128];
-    snprintf(buf, sizeof buf, "min %.4g  max %.4g  mean %.4g", lo, hi, sum / (double)b->s->numel);
+    snprintf(buf, sizeof buf, "min %.4g  max %.4g  mean %.4g", b->s->min, b->s->max, b->s->mean);
     text_fit(b->g, b->x, y, b->w, buf, GRID_ROLE_AXIS, b->unicode);
 }
 
@@ -272,7 +342,7 @@ static void draw_value_row(BlockCtx *b, int y, const float *v, int64_t count, bo
         x += b->fmt.width + 1;
     }
     if (more)
-        grid_text(b->g, x, y, ellipsis(b->unicode), GRID_ROLE_AXIS, b->x + b->w - x);
+        put_text(b->g, x, y, ellipsis(b->unicode), GRID_ROLE_AXIS, b->x + b->w - x);
 }
 
 /* A vector (or a single row) wrapped over the rows available. */
@@ -372,7 +442,7 @@ static int draw_kernels(BlockCtx *b, int y0, int rows)
                          (long long)(shown % inner));
             else
                 snprintf(label, sizeof label, "[%lld]", (long long)shown);
-            grid_text(b->g, x, y0 + used, label, GRID_ROLE_AXIS, b->x + b->w - x);
+            put_text(b->g, x, y0 + used, label, GRID_ROLE_AXIS, b->x + b->w - x);
             BlockCtx sub = *b;
             sub.x = x;
             sub.w = b->x + b->w - x < map_w ? b->x + b->w - x : map_w;
@@ -409,15 +479,14 @@ static int block_draw(Grid *g, int x, int y, int w, int h, const char *label, co
             return used;
     }
     if (!s || !s->present) {
-        grid_text(g, x, y + used, "None", GRID_ROLE_AXIS, w);
+        put_text(g, x, y + used, "None", GRID_ROLE_AXIS, w);
         return used + 1;
     }
     if (s->numel == 0) {
-        grid_text(g, x, y + used, "(empty)", GRID_ROLE_AXIS, w);
+        put_text(g, x, y + used, "(empty)", GRID_ROLE_AXIS, w);
         return used + 1;
     }
-    BlockCtx b = {g, x, y, w, h, unicode, s, num_format_for(s->data, s->numel, s->integral),
-                  max_abs_of(s->data, s->numel)};
+    BlockCtx b = {g, x, y, w, h, unicode, s, snap_format(s), s->max_abs};
     int rows = h - used;
     if (s->numel == 1) {
         put_value(&b, x, y + used, s->data[0]);
@@ -437,7 +506,7 @@ static int block_natural_width(const char *label, const TensorSnap *s)
     int w = label ? grid_text_width(label) : 0;
     int vw = 4;
     if (s && s->present && s->numel > 0) {
-        NumFormat f = num_format_for(s->data, s->numel, s->integral);
+        NumFormat f = snap_format(s);
         int64_t count = s->numel == 1 ? 1 : s->ndim <= 1 ? s->numel : s->shape[s->ndim - 1];
         if (s->ndim == 2 && s->shape[0] == 1)
             count = s->shape[1];
@@ -456,6 +525,7 @@ typedef struct Entry {
     const char *labels[2];
     const TensorSnap *blocks[2];
     int n_blocks;
+    int primary;                  /* the block kept when only one fits */
 } Entry;
 
 static void entry_header(Grid *g, int x, int y, int w, const Entry *e, bool unicode)
@@ -467,7 +537,7 @@ static void entry_header(Grid *g, int x, int y, int w, const Entry *e, bool unic
     char shape[96];
     tensor_snap_shape_str(e->shape_of, shape, sizeof shape);
     if (e->shape_of->present && nw + 2 + (int)strlen(shape) <= w)
-        grid_text(g, x + nw + 2, y, shape, GRID_ROLE_AXIS, w - nw - 2);
+        put_text(g, x + nw + 2, y, shape, GRID_ROLE_AXIS, w - nw - 2);
     sb_free(&sb);
 }
 
@@ -484,6 +554,18 @@ static int entry_draw(Grid *g, int x, int y, int w, int h, const Entry *e, bool 
         return 1;
     if (e->n_blocks == 1)
         return 1 + block_draw(g, x, y + 1, w, rows, e->labels[0], e->blocks[0], unicode);
+    if (rows == 1) {
+        /* one row: "before 0.3000   after 0.3009", each label before its
+         * block's first values */
+        int half = (w - BLOCK_GAP) / 2;
+        for (int b = 0; b < 2; b++) {
+            int bx = b == 0 ? x : x + half + BLOCK_GAP;
+            int bw = b == 0 ? half : w - half - BLOCK_GAP;
+            int lw = text_fit(g, bx, y + 1, bw, e->labels[b], GRID_ROLE_AXIS | GRID_BOLD, unicode);
+            block_draw(g, bx + lw + 1, y + 1, bw - lw - 1, 1, NULL, e->blocks[b], unicode);
+        }
+        return 2;
+    }
     int w0 = block_natural_width(e->labels[0], e->blocks[0]);
     int w1 = block_natural_width(e->labels[1], e->blocks[1]);
     if (w0 + BLOCK_GAP + w1 <= w) {
@@ -500,12 +582,17 @@ static int entry_draw(Grid *g, int x, int y, int w, int h, const Entry *e, bool 
         int r1 = block_draw(g, x, y + 1 + r0, w, rows - r0, e->labels[1], e->blocks[1], unicode);
         return 1 + r0 + r1;
     }
-    /* side by side, each cut to half the width */
+    /* side by side, each in half the width, when that shows them whole;
+     * else only the block that matters most here */
     int half = (w - BLOCK_GAP) / 2;
-    int r0 = block_draw(g, x, y + 1, half, rows, e->labels[0], e->blocks[0], unicode);
-    int r1 = block_draw(g, x + half + BLOCK_GAP, y + 1, w - half - BLOCK_GAP, rows, e->labels[1],
-                        e->blocks[1], unicode);
-    return 1 + (r0 > r1 ? r0 : r1);
+    if (w0 <= half && w1 <= w - half - BLOCK_GAP) {
+        int r0 = block_draw(g, x, y + 1, half, rows, e->labels[0], e->blocks[0], unicode);
+        int r1 = block_draw(g, x + half + BLOCK_GAP, y + 1, w - half - BLOCK_GAP, rows, e->labels[1],
+                            e->blocks[1], unicode);
+        return 1 + (r0 > r1 ? r0 : r1);
+    }
+    int p = e->primary;
+    return 1 + block_draw(g, x, y + 1, w, rows, e->labels[p], e->blocks[p], unicode);
 }
 
 /* Entries one below the other; each leaves two rows for every entry after
@@ -569,6 +656,7 @@ void pane_draw_weights(Grid *g, Rect r, const ParamView *params, int n, bool uni
             e[i].labels[1] = "after";
             e[i].blocks[1] = &params[i].value;
             e[i].n_blocks = 2;
+            e[i].primary = 1;
         } else {
             e[i].blocks[0] = &params[i].value;
             e[i].n_blocks = 1;
@@ -851,7 +939,7 @@ static void para_row(void *ctx, int row, const char *start, size_t len)
     int x = c->x;
     if (pr->indent) {
         if (row == 0)
-            grid_text(c->g, x, c->y + y, c->unicode ? "\xe2\x80\xa2" : "-", GRID_ROLE_AXIS, 1);  /* • */
+            put_text(c->g, x, c->y + y, c->unicode ? "\xe2\x80\xa2" : "-", GRID_ROLE_AXIS, 1);  /* • */
         x += pr->indent;
     }
     const char *p = start, *end = start + len;
@@ -1026,7 +1114,7 @@ static void code_row(void *ctx, int row, const char *start, size_t len)
         return;
     memcpy(buf, start, len);
     buf[len] = '\0';
-    grid_text(c->g, c->x, c->y + r, buf, c->attr, c->w);
+    put_text(c->g, c->x, c->y + r, buf, c->attr, c->w);
     if (buf != stack)
         free(buf);
 }
@@ -1074,11 +1162,11 @@ static void draw_code(Grid *g, Rect area, const LessonView *v, const CodeLine *l
             char num[16];
             snprintf(num, sizeof num, "%*d", numw, lines[i].number);
             bool marked = lines[i].number == v->running_line || lines[i].number == v->error_line;
-            grid_text(g, area.x, area.y + r, num, marked ? attr : GRID_ROLE_AXIS, numw);
+            put_text(g, area.x, area.y + r, num, marked ? attr : GRID_ROLE_AXIS, numw);
             if (lines[i].number == v->error_line)
-                grid_text(g, area.x + numw, area.y + r, unicode ? "\xe2\x9c\x97" : "!", attr, 1);  /* ✗ */
+                put_text(g, area.x + numw, area.y + r, unicode ? "\xe2\x9c\x97" : "!", attr, 1);  /* ✗ */
             else if (lines[i].number == v->running_line)
-                grid_text(g, area.x + numw, area.y + r, unicode ? "\xe2\x96\xb6" : ">", attr, 1);  /* ▶ */
+                put_text(g, area.x + numw, area.y + r, unicode ? "\xe2\x96\xb6" : ">", attr, 1);  /* ▶ */
         }
         if (attr == GRID_ROLE_HIGHLIGHT || attr == GRID_ROLE_ERROR) {
             /* the marked line stands out over its whole width */
@@ -1160,7 +1248,7 @@ void pane_draw_lesson(Grid *g, Rect r, const LessonView *v, bool unicode)
     if (prose_shown < prose_rows && prose_shown > 0) {
         int ew = grid_text_width(ellipsis(unicode));
         grid_fill(g, in.x + in.w - ew, in.y + prose_shown - 1, ew, 1, ' ', 0);
-        grid_text(g, in.x + in.w - ew, in.y + prose_shown - 1, ellipsis(unicode), GRID_ROLE_AXIS, ew);
+        put_text(g, in.x + in.w - ew, in.y + prose_shown - 1, ellipsis(unicode), GRID_ROLE_AXIS, ew);
     }
     int code_y = in.y + prose_shown + gap;
     int code_h = in.y + in.h - code_y;
@@ -1214,11 +1302,11 @@ void pane_draw_status(Grid *g, Rect r, const StatusView *v, bool unicode)
         if (title_room >= title_w || title_room >= 12) {
             int tw = title_room < title_w ? title_room : title_w;
             x += text_fit(g, x, r.y, tw, v->title, bar | GRID_BOLD, unicode);
-            x += grid_text(g, x, r.y, sep, bar, sep_w);
+            x += put_text(g, x, r.y, sep, bar, sep_w);
         }
     }
     text_fit(g, x, r.y, r.x + r.w - 1 - x, sb_str(&core), bar | GRID_BOLD, unicode);
     if (keys)
-        grid_text(g, r.x + r.w - 1 - keys_w, r.y, v->keys, bar, keys_w);
+        put_text(g, r.x + r.w - 1 - keys_w, r.y, v->keys, bar, keys_w);
     sb_free(&core);
 }

@@ -38,12 +38,21 @@ typedef struct TensorSnap {
     int64_t numel;
     bool integral;                /* int64/bool: printed without decimals */
     float *data;                  /* numel values (malloc'd), NULL when numel is 0 */
+    bool borrowed;                /* data belongs to another snap: not freed */
+    /* of all the values, computed once: */
+    double min, max, mean;        /* NaN-aware as C comparisons are */
+    double max_abs;               /* of the finite values */
+    bool negative, nonfinite;     /* any value with a minus sign; any NaN/inf */
 } TensorSnap;
 
 /* Copy `data` (the element count follows from the shape). False when
  * memory runs out or the shape is invalid; the snap is then empty. */
 bool tensor_snap_set(TensorSnap *s, int ndim, const int64_t *shape, const float *data,
                      bool integral);
+/* After changing s->data in place: compute the statistics again. */
+void tensor_snap_restat(TensorSnap *s);
+/* A view of s's values that s keeps owning (valid while s lives). */
+TensorSnap tensor_snap_borrow(const TensorSnap *s);
 void tensor_snap_free(TensorSnap *s);
 /* "(2, 3)", "(3,)" or "()" into buf. */
 void tensor_snap_shape_str(const TensorSnap *s, char *buf, size_t size);

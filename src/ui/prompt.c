@@ -99,6 +99,9 @@ static char **attempt_completion(const char *text, int start, int end)
     (void)start;
     (void)end;
     rl_attempted_completion_over = 1;   /* never file names */
+    /* Readline resets this before every completion: after "model.lin"
+     * comes ".weight" more often than a space */
+    rl_completion_append_character = '\0';
     return rl_completion_matches(text, next_completion);
 }
 
@@ -156,7 +159,6 @@ void prompt_init(const PromptHooks *h, const char *history_path)
     rl_attempted_completion_function = attempt_completion;
     rl_completion_display_matches_hook = display_matches;
     rl_completion_query_items = -1;
-    rl_completion_append_character = '\0';
     rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(+-*/%,[]).:!~^";
     rl_initialize();
     rl_variable_bind("bell-style", "none");

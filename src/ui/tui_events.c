@@ -251,8 +251,6 @@ static bool read_line(void *ctx, const char *question, char **out)
     if (t->quit || t->aborting)
         return false;
     console_end_line(t->console);
-    console_puts(t->console, question, GRID_ROLE_HIGHLIGHT);
-    console_puts(t->console, "\n", 0);
     console_scroll_to_end(t->console);
     TuiMode saved = t->mode;
     t->mode = MODE_ASKING;
@@ -268,10 +266,12 @@ static bool read_line(void *ctx, const char *question, char **out)
     t->answer = NULL;
     t->answer_ready = false;
     t->dirty = true;
+    /* the question and its answer stay in the console */
+    console_puts(t->console, question, GRID_ROLE_HIGHLIGHT);
+    console_puts(t->console, answer ? answer : "", GRID_ROLE_TITLE);
+    console_puts(t->console, "\n", 0);
     if (!answer)
         return false;
-    console_puts(t->console, answer, GRID_ROLE_TITLE);
-    console_puts(t->console, "\n", 0);
     *out = answer;
     return true;
 }

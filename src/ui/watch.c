@@ -66,23 +66,60 @@ void watch_free(Watch *w)
     free(w);
 }
 
+static bool flat_storage(const Tensor *t)
+{
+    return tensor_is_contiguous(t) && t->storage && t->storage->data;
+}
+
+/* Copy into s, reusing its buffer when the size is the same (a step of a
+ * large model then costs no allocation). */
 bool tensor_snap_from(TensorSnap *s, const Tensor *t)
 {
-    tensor_snap_free(s);
-    if (!t)
+    if (!t) {
+        tensor_snap_free(s);
         return true;
+    }
     int64_t n = tensor_numel(t);
-    float *buf = malloc((size_t)(n > 0 ? n : 1) * sizeof *buf);
-    if (!buf)
-        return false;
-    if (tensor_is_contiguous(t) && t->storage && t->storage->data)
-        memcpy(buf, t->storage->data + t->offset, (size_t)n * sizeof *buf);
+    if (s->borrowed || !s->present || s->numel != n || !s->data) {
+        tensor_snap_free(s);
+        if (n > 0) {
+            s->data = malloc((size_t)n * sizeof *s->data);
+            if (!s->data)
+                return false;
+        }
+    }
+    if (flat_storage(t))
+        memcpy(s->data, t->storage->data + t->offset, (size_t)n * sizeof *s->data);
     else
         for (int64_t i = 0; i < n; i++)
-            buf[i] = tensor_get_flat(t, i);
-    bool ok = tensor_snap_set(s, t->ndim, t->shape, buf, dtype_is_integral(t->dtype));
-    free(buf);
-    return ok;
+            s->data[i] = tensor_get_flat(t, i);
+    s->present = true;
+    s->ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++)
+        s->shape[i] = t->shape[i];
+    s->numel = n;
+    s->integral = dtype_is_integral(t->dtype);
+    tensor_snap_restat(s);
+    return true;
+}
+
+/* The values of t for one frame: its own storage when it has one flat
+ * run of floats (nothing is copied), else a copy. */
+static bool snap_view(TensorSnap *s, const Tensor *t)
+{
+    if (!flat_storage(t))
+        return tensor_snap_from(s, t);
+    tensor_snap_free(s);
+    s->present = true;
+    s->borrowed = true;
+    s->ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++)
+        s->shape[i] = t->shape[i];
+    s->numel = tensor_numel(t);
+    s->integral = dtype_is_integral(t->dtype);
+    s->data = s->numel ? t->storage->data + t->offset : NULL;
+    tensor_snap_restat(s);
+    return true;
 }
 
 static StepMemo *memo_for(Watch *w, const Tensor *param)
@@ -116,13 +153,15 @@ void watch_record_step(Watch *w, const Event *ev)
         if (!m)
             return;
         if (!tensor_snap_from(&m->before, sp->before) || !tensor_snap_from(&m->after, sp->after) ||
-            !tensor_snap_set(&m->delta, m->after.ndim, m->after.shape, m->after.data, false)) {
+            !tensor_snap_from(&m->delta, sp->after)) {
             memo_free(m);
             continue;
         }
         /* Δw in float32, as w_after - w_before computes it */
+        m->delta.integral = false;
         for (int64_t k = 0; k < m->delta.numel; k++)
             m->delta.data[k] = m->after.data[k] - m->before.data[k];
+        tensor_snap_restat(&m->delta);
     }
 }
 
@@ -251,7 +290,7 @@ static bool take_image(Collect *c, const char *name, const Tensor *t)
     if (c->image->present)
         return true;
     TensorSnap all = {0};
-    if (!tensor_snap_from(&all, t))
+    if (!snap_view(&all, t))
         return false;
     int64_t side = t->ndim == 1 ? (t->shape[0] == 64 ? 8 : 28) : 0;
     int64_t shape[2] = {side, side};
@@ -286,17 +325,20 @@ static void add_tensor(Collect *c, const char *name, const Tensor *t)
     ParamView *v = &c->views[c->n];
     memset(v, 0, sizeof *v);
     v->name = strdup(name);
-    if (!v->name || !tensor_snap_from(&v->value, t)) {
+    /* the frame is drawn before the program runs on: the views may show
+     * the tensors' own storage */
+    if (!v->name || !snap_view(&v->value, t)) {
         param_view_free(v);
         return;
     }
     if (t->grad)
-        tensor_snap_from(&v->grad, t->grad);
+        snap_view(&v->grad, t->grad);
     for (int i = 0; i < c->w->n_memos; i++) {
         StepMemo *m = &c->w->memos[i];
         if (m->param == t && memo_current(m, &v->value)) {
-            tensor_snap_set(&v->before, m->before.ndim, m->before.shape, m->before.data, m->before.integral);
-            tensor_snap_set(&v->delta, m->delta.ndim, m->delta.shape, m->delta.data, false);
+            /* the views live for one frame, the memos longer */
+            v->before = tensor_snap_borrow(&m->before);
+            v->delta = tensor_snap_borrow(&m->delta);
         }
     }
     c->n++;

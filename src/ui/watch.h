@@ -45,9 +45,12 @@ bool watch_add_value(Interp *in, Value v);
  * is one, is copied into *image (not present otherwise) with its name. */
 #define WATCH_MAX_PARAMS 64
 int watch_collect(Watch *w, Interp *in, ParamView **out, TensorSnap *image, char **image_name);
+/* The views may show the tensors' own memory: use them before the program
+ * runs on, and free them with watch_views_free. */
 void watch_views_free(ParamView *views, int n);
 
-/* Copy a tensor's values (any layout). */
+/* Copy a tensor's values (any layout) into s, reusing s's buffer when the
+ * size is the same. */
 bool tensor_snap_from(TensorSnap *s, const Tensor *t);
 
 /* The name a global or a local of the innermost frame has for t, or NULL. */

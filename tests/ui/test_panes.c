@@ -97,6 +97,44 @@ static void test_number_formats(void **state)
     assert_string_equal(buf, "0.0000");
 }
 
+/* The statistics a snapshot keeps: NaN takes no part in min, max and the
+ * largest magnitude; infinities do in min and max. */
+static void test_snapshot_statistics(void **state)
+{
+    (void)state;
+    static const int64_t s5[1] = {5};
+    const float v[5] = {-0.0f, 2.5f, -7.25f, 1.0f, 0.5f};
+    TensorSnap s = {0};
+    set(&s, 1, s5, v);
+    assert_true(s.min == -7.25 && s.max == 2.5);
+    assert_true(s.max_abs == 7.25);
+    assert_true(fabs(s.mean - (-3.25 / 5)) < 1e-12);
+    assert_true(s.negative);
+    assert_false(s.nonfinite);
+    const float odd[5] = {NAN, 1.0f, INFINITY, -3.0f, -NAN};
+    set(&s, 1, s5, odd);
+    assert_true(s.min == -3.0 && isinf(s.max) && s.max > 0);
+    assert_true(s.max_abs == 3.0);
+    assert_true(isnan(s.mean));
+    assert_true(s.nonfinite);
+    const float nans[2] = {NAN, NAN};
+    static const int64_t s2[1] = {2};
+    set(&s, 1, s2, nans);
+    assert_true(isnan(s.min) && isnan(s.max));
+    assert_true(s.max_abs == 0);
+    const float pos[2] = {0.0f, 3.0f};
+    set(&s, 1, s2, pos);
+    assert_false(s.negative);
+    assert_true(s.min == 0.0 && s.max == 3.0);
+    /* a borrowed view shares the values and frees nothing */
+    TensorSnap b = tensor_snap_borrow(&s);
+    assert_ptr_equal(b.data, s.data);
+    tensor_snap_free(&b);
+    assert_float_equal(s.data[1], 3.0f, 0);
+    tensor_snap_free(&s);
+    assert_null(s.data);
+}
+
 static void test_value_shading(void **state)
 {
     (void)state;
@@ -213,6 +251,18 @@ static void test_weights_after_step(void **state)
                 "│grad     Δw                       │\n"
                 "│0.1307   -0.00131                 │\n"
                 "└──────────────────────────────────┘\n");
+    /* one row for the values of each parameter: the labels go in front */
+    Rect lr;
+    Grid *low = frame_grid(40, 6, &lr);
+    pane_draw_gradients(low, lr, l.p, 2, true);
+    expect_grid(low, true,
+                "┌ Gradients ───── Δw = after − before ─┐\n"
+                "│linear.weight.grad  (1, 1)            │\n"
+                "│grad -0.0872        Δw 0.000872       │\n"
+                "│linear.bias.grad  (1,)                │\n"
+                "│grad 0.1307         Δw -0.00131       │\n"
+                "└──────────────────────────────────────┘\n");
+    grid_free(low);
     /* the same without Unicode */
     pane_draw_gradients(g, r, l.p, 2, false);
     expect_grid(g, false,
@@ -863,6 +913,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_number_formats),
+        cmocka_unit_test(test_snapshot_statistics),
         cmocka_unit_test(test_value_shading),
         cmocka_unit_test(test_weights_linear_1x1),
         cmocka_unit_test(test_weights_after_step),
