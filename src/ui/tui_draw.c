@@ -345,8 +345,11 @@ void tui_draw(Tui *t)
         if (layout_shows(l, PANE_LOSS)) {
             if (t->show_plot)
                 pane_draw_chart(t->grid, l->pane[PANE_LOSS], "Plot", t->plot, t->unicode);
-            else
+            else {
+                if (chart_series_length(t->loss, 0) > 0)
+                    chart_set_current(t->loss, "loss", t->last_loss, t->last_loss_step);
                 pane_draw_chart(t->grid, l->pane[PANE_LOSS], "Loss", t->loss, t->unicode);
+            }
         }
         draw_console(t, l->pane[PANE_CONSOLE]);
         draw_status(t, l->status);

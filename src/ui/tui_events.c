@@ -112,7 +112,9 @@ static void on_pause(Tui *t, const Event *ev)
 static void on_backward(Tui *t, const Event *ev)
 {
     chart_append(t->loss, 0, (double)ev->step_count, ev->value);
-    chart_set_current(t->loss, "loss", ev->value, ev->step_count);
+    /* the note is written when a frame is drawn */
+    t->last_loss = ev->value;
+    t->last_loss_step = ev->step_count;
     t->show_plot = false;
     t->dirty = true;
 }

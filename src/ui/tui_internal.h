@@ -73,6 +73,8 @@ typedef struct Tui {
     Watch *watch;
     Console *console;
     Chart *loss;
+    double last_loss;          /* the newest point of `loss` */
+    long last_loss_step;
     Chart *plot;
     bool show_plot;
     TensorSnap output;

@@ -11,6 +11,7 @@
 typedef struct StepMemo {
     const Tensor *param;          /* identity only */
     TensorSnap before, after, delta;
+    bool stats_ready;             /* before and delta have their statistics */
 } StepMemo;
 
 typedef struct TensorName {
@@ -99,7 +100,6 @@ bool tensor_snap_from(TensorSnap *s, const Tensor *t)
         s->shape[i] = t->shape[i];
     s->numel = n;
     s->integral = dtype_is_integral(t->dtype);
-    tensor_snap_restat(s);
     return true;
 }
 
@@ -107,8 +107,12 @@ bool tensor_snap_from(TensorSnap *s, const Tensor *t)
  * run of floats (nothing is copied), else a copy. */
 static bool snap_view(TensorSnap *s, const Tensor *t)
 {
-    if (!flat_storage(t))
-        return tensor_snap_from(s, t);
+    if (!flat_storage(t)) {
+        if (!tensor_snap_from(s, t))
+            return false;
+        tensor_snap_restat(s);
+        return true;
+    }
     tensor_snap_free(s);
     s->present = true;
     s->borrowed = true;
@@ -161,7 +165,8 @@ void watch_record_step(Watch *w, const Event *ev)
         m->delta.integral = false;
         for (int64_t k = 0; k < m->delta.numel; k++)
             m->delta.data[k] = m->after.data[k] - m->before.data[k];
-        tensor_snap_restat(&m->delta);
+        /* statistics when a frame shows it: most steps are never drawn */
+        m->stats_ready = false;
     }
 }
 
@@ -336,6 +341,11 @@ static void add_tensor(Collect *c, const char *name, const Tensor *t)
     for (int i = 0; i < c->w->n_memos; i++) {
         StepMemo *m = &c->w->memos[i];
         if (m->param == t && memo_current(m, &v->value)) {
+            if (!m->stats_ready) {
+                tensor_snap_restat(&m->before);
+                tensor_snap_restat(&m->delta);
+                m->stats_ready = true;
+            }
             /* the views live for one frame, the memos longer */
             v->before = tensor_snap_borrow(&m->before);
             v->delta = tensor_snap_borrow(&m->delta);

@@ -50,7 +50,8 @@ int watch_collect(Watch *w, Interp *in, ParamView **out, TensorSnap *image, char
 void watch_views_free(ParamView *views, int n);
 
 /* Copy a tensor's values (any layout) into s, reusing s's buffer when the
- * size is the same. */
+ * size is the same. The statistics are left for tensor_snap_restat(),
+ * needed before the snapshot is drawn as values. */
 bool tensor_snap_from(TensorSnap *s, const Tensor *t);
 
 /* The name a global or a local of the innermost frame has for t, or NULL. */
