@@ -44,6 +44,7 @@ typedef struct ExamFrontend {
     Interp *in;            /* whose frames tell where a check was called from */
     const Source *exam;    /* only checks called from the exam's code count */
     bool noted_foreign;    /* the note on the answer's own checks was given */
+    double timeout;        /* --timeout as given, for messages */
     StrBuf last_error;     /* the last EVENT_ERROR, formatted */
     char *last_error_message; /* just the message */
 } ExamFrontend;
@@ -91,12 +92,22 @@ static void on_exam_event(void *ctx, const Event *ev)
             x->noted_foreign = true;
         }
         break;
-    case EVENT_ERROR:
+    case EVENT_ERROR: {
+        /* The exam's statements share one time budget, each run with what
+         * is left of it; a timeout names the budget, not what was left. */
+        Diag shown = *ev->diag;
+        char budget[96];
+        if (x->phase == PHASE_EXAM && shown.kind == DIAG_LIMIT && shown.message &&
+            strncmp(shown.message, "time limit of ", 14) == 0) {
+            snprintf(budget, sizeof budget, "time limit of %g s exceeded (--timeout)", x->timeout);
+            shown.message = budget;
+        }
         sb_clear(&x->last_error);
-        diag_format(ev->diag, &x->last_error);
+        diag_format(&shown, &x->last_error);
         free(x->last_error_message);
-        x->last_error_message = strdup(ev->diag->message ? ev->diag->message : "error");
+        x->last_error_message = strdup(shown.message ? shown.message : "error");
         break;
+    }
     default:
         break;
     }
@@ -257,7 +268,7 @@ static void grade_one(const AppOptions *o, Source *exam, const char *answer_path
 {
     memset(r, 0, sizeof *r);
     r->file = answer_path;
-    ExamFrontend x = {PHASE_ANSWER, r, NULL, exam, false, STRBUF_INIT, NULL};
+    ExamFrontend x = {PHASE_ANSWER, r, NULL, exam, false, o->interp.timeout_seconds, STRBUF_INIT, NULL};
     Frontend fe = {&x, on_exam_event, exam_read_line};
     InterpOptions io = o->interp;
     io.datasets_dir = app_datasets_dir();
@@ -286,6 +297,26 @@ static void grade_one(const AppOptions *o, Source *exam, const char *answer_path
     free(dir);
     sb_free(&x.last_error);
     free(x.last_error_message);
+}
+
+/* An exam that does not parse grades nobody: its error goes to stderr
+ * once, and the run fails (rather than passing with no checks). */
+static bool exam_parses(const AppOptions *o, Source *exam)
+{
+    AnswerReport scratch;
+    memset(&scratch, 0, sizeof scratch);
+    ExamFrontend x = {PHASE_EXAM, &scratch, NULL, exam, false, 0, STRBUF_INIT, NULL};
+    Frontend fe = {&x, on_exam_event, NULL};
+    Interp *in = interp_new(&o->interp, fe);
+    if (!in)
+        abort();
+    bool ok = interp_parse(in, exam) != NULL;
+    if (!ok)
+        fputs(sb_str(&x.last_error), stderr);
+    interp_free(in);
+    sb_free(&x.last_error);
+    free(x.last_error_message);
+    return ok;
 }
 
 static void free_report(AnswerReport *r)
@@ -449,6 +480,10 @@ int exam_main(const AppOptions *o)
         fputs(error, stderr);
         free(error);
         return 2;
+    }
+    if (!exam_parses(o, exam)) {
+        source_release(exam);
+        return 1;
     }
     int n = o->n_files > 1 ? o->n_files - 1 : 1;
     AnswerReport *reports = calloc((size_t)n, sizeof *reports);
