@@ -12,11 +12,11 @@ typedef struct RowCopy {
     size_t cap;
 } RowCopy;
 
-/* Without Unicode, anything outside ASCII becomes '?' (one column each, as
- * the grid counted it). */
+/* Without Unicode, anything outside ASCII becomes '?' (as many as the
+ * columns the grid counted for it). */
 static const char *as_ascii(RowCopy *rc, const char *utf8, int columns)
 {
-    size_t need = (size_t)columns + 1;
+    size_t need = (size_t)(columns > 0 ? columns : 0) + 1;
     if (need > rc->cap) {
         char *bigger = realloc(rc->ascii, need * 2);
         if (!bigger)
@@ -27,10 +27,10 @@ static const char *as_ascii(RowCopy *rc, const char *utf8, int columns)
     size_t n = 0;
     const char *p = utf8;
     uint32_t cp;
-    while ((cp = grid_utf8_next(&p)) != 0 && n + 2 < rc->cap) {
+    while ((cp = grid_utf8_next(&p)) != 0) {
         int w = grid_char_width(cp);
         char c = cp < 0x80 && cp >= 0x20 ? (char)cp : '?';
-        for (int i = 0; i < (w > 1 ? w : 1); i++)
+        for (int i = 0; i < (w > 1 ? w : 1) && n + 1 < need; i++)
             rc->ascii[n++] = c;
     }
     rc->ascii[n] = '\0';

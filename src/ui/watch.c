@@ -398,9 +398,13 @@ static void add_model(Collect *c, Value model)
 static void add_value(Collect *c, Value v, int index)
 {
     if (val_is(v, OBJ_TENSOR)) {
-        char fallback[32];
-        snprintf(fallback, sizeof fallback, "watched[%d]", index);
+        /* a tensor no variable holds (watch(x[0].view(8, 8))) */
         const Tensor *t = val_as_tensor(v);
+        char fallback[32];
+        if (image_like(t))
+            snprintf(fallback, sizeof fallback, "image");
+        else
+            snprintf(fallback, sizeof fallback, "tensor %d", index + 1);
         add_tensor(c, tensor_display_name(c, t, fallback), t);
     } else if (val_is(v, OBJ_LAYER) || val_is(v, OBJ_OPTIMIZER) || is_module_instance(v)) {
         add_model(c, v);

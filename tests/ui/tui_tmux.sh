@@ -267,16 +267,31 @@ after2=$(check_step_arithmetic)
 screen | LC_ALL=C grep -q '[^ -~]' && fail "non-ASCII characters on the screen"
 quit_ok
 
+STEP="--ascii 80x24"
+start 80 24 --ascii "$FIXTURE"
+wait_for "+ Console "
+type_line ":next"
+type_line ":step"
+wait_for "stepping: step 1"
+# every frame whole: a pane's corner sits right after its neighbour's border
+for title in "Lesson" "Weights" "Gradients" "Outputs" "Loss" "Console"; do
+    screen | grep -E -q "(^|[+|])[+] $title " || fail "the frame of $title is broken"
+done
+quit_ok
+
 # ---------------------------------------------------------------- a lesson
 if [ -f "$LESSON" ]; then
     STEP="lessons/03_logistic.nnl"
-    start 80 24 "$LESSON"
+    start 80 24 --ascii "$LESSON"
     for title in "Lesson" "Weights" "Gradients" "Outputs" "Loss" "Console"; do
-        wait_for "┌ $title "
+        wait_for "+ $title "
     done
     type_line ":step"
     wait_for "stepping: step"
-    wait_for "Δw"
+    wait_for "dw"
+    for title in "Lesson" "Weights" "Gradients" "Outputs" "Loss" "Console"; do
+        screen | grep -E -q "(^|[+|])[+] $title " || fail "the frame of $title is broken"
+    done
     type_line ":run"
     wait_for_regex "cell ([0-9]+)/\\1 .* idle" 60
     expect_absent "error:"
