@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
+#include "lenet_reference.h"
 #include "module_reprs.h"
 #include "nn.h"
 
@@ -332,6 +333,80 @@ static void test_describe_matches_pytorch(void **state)
         module_release(ms[i]);
 }
 
+/* ---- the course's LeNet against PyTorch ---- */
+
+/* wave(a, c, scale)[i] = scale·sin(a·i + c), as gen/lenet_reference.py */
+static void fill_wave(Tensor *t, double a, double c, double scale)
+{
+    for (int64_t i = 0; i < tensor_numel(t); i++)
+        tensor_data(t)[i] = (float)(scale * sin(a * (double)i + c));
+}
+
+typedef struct WaveParams {
+    int k;
+} WaveParams;
+
+static void set_wave_parameter(const char *name, Tensor *param, void *ctx)
+{
+    (void)name;
+    WaveParams *w = ctx;
+    fill_wave(param, 0.37 + 0.11 * w->k, 0.3 * w->k, 0.2);
+    w->k++;
+}
+
+static Tensor *then(Tensor *x, Tensor *y)
+{
+    tensor_release(x);
+    assert_non_null(y);
+    return y;
+}
+
+/* One forward and backward pass: conv, pooling, linear, relu, view and
+ * cross_entropy together give PyTorch's loss and gradients. */
+static void test_lenet_gradients_match_pytorch(void **state)
+{
+    Engine *eng = *state;
+    Module *conv1 = module_conv2d(eng, 3, 6, 5, 1, 0, true), *conv2 = module_conv2d(eng, 6, 16, 5, 1, 0, true);
+    Module *fc1 = module_linear(eng, 400, 120, true), *fc2 = module_linear(eng, 120, 84, true);
+    Module *fc3 = module_linear(eng, 84, 10, true);
+    Module *net = module_sequential(eng, 5, (Module *[]){conv1, conv2, fc1, fc2, fc3});
+    WaveParams wp = {0};
+    module_visit_parameters(net, NULL, set_wave_parameter, &wp);
+    assert_int_equal(wp.k, 10);
+
+    Tensor *input = tensor_empty(eng, DTYPE_FLOAT32, 4, SHAPE(4, 3, 32, 32));
+    fill_wave(input, 0.013, 0.5, 1.0);
+    Tensor *target = tensor_from_doubles(eng, DTYPE_INT64, 1, SHAPE(4), (const double[]){3, 1, 7, 0}, 4);
+    Tensor *x = tensor_retain(input);
+    x = then(x, module_forward(eng, conv1, x));
+    x = then(x, tensor_relu(eng, x));
+    x = then(x, tensor_max_pool2d(eng, x, 2, 2));
+    x = then(x, module_forward(eng, conv2, x));
+    x = then(x, tensor_relu(eng, x));
+    x = then(x, tensor_max_pool2d(eng, x, 2, 2));
+    x = then(x, tensor_view(eng, x, 2, SHAPE(-1, 400)));
+    x = then(x, module_forward(eng, fc1, x));
+    x = then(x, tensor_relu(eng, x));
+    x = then(x, module_forward(eng, fc2, x));
+    x = then(x, tensor_relu(eng, x));
+    x = then(x, module_forward(eng, fc3, x));
+    Tensor *loss = tensor_cross_entropy(eng, x, target, REDUCTION_MEAN);
+    assert_non_null(loss);
+    assert_tensor_close(loss, REF_LENET_LOSS, 1, 1e-6);
+    assert_true(autograd_backward(eng, loss, false));
+    assert_tensor_close(conv1->weight->grad, REF_LENET_CONV1_WEIGHT_GRAD, 450, 1e-6);
+    assert_tensor_close(conv2->bias->grad, REF_LENET_CONV2_BIAS_GRAD, 16, 1e-6);
+    assert_tensor_close(fc1->bias->grad, REF_LENET_FC1_BIAS_GRAD, 120, 1e-6);
+    assert_tensor_close(fc3->weight->grad, REF_LENET_FC3_WEIGHT_GRAD, 840, 1e-6);
+    tensor_release(loss);
+    tensor_release(x);
+    tensor_release(input);
+    tensor_release(target);
+    Module *ms[] = {net, conv1, conv2, fc1, fc2, fc3};
+    for (int i = 0; i < 6; i++)
+        module_release(ms[i]);
+}
+
 static void test_constructor_errors(void **state)
 {
     Engine *eng = *state;
@@ -368,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_train_eval_is_recursive_and_controls_dropout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_grad_sets_existing_grads_to_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_describe_matches_pytorch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lenet_gradients_match_pytorch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constructor_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
