@@ -525,6 +525,35 @@ static void test_conv2d_paths_agree(void **state)
     }
 }
 
+/* Running out of the engine's memory is an error that leaves nothing
+ * allocated, whichever allocation fails (output, scratch, gradients). */
+static void test_conv2d_memory_limit(void **state)
+{
+    Engine *eng = *state;
+    Tensor *x = random_tensor(eng, 4, SHAPE(8, 3, 16, 16), -1, 1, true);
+    Tensor *w = random_tensor(eng, 4, SHAPE(6, 3, 5, 5), -1, 1, true);
+    size_t base = eng->bytes_in_use;
+    const ConvPath paths[3] = {CONV_PATH_AUTO, CONV_PATH_WIDE, CONV_PATH_ROWS};
+    for (int p = 0; p < 3; p++)
+        for (size_t room = 0; room < 200000; room += 4000) {
+            engine_set_max_bytes(eng, base + room);
+            Tensor *y = tensor_conv2d_path(eng, x, w, NULL, 1, 1, paths[p]);
+            Tensor *s = y ? tensor_sum(eng, y) : NULL;
+            bool ok = s && autograd_backward(eng, s, false);
+            if (!ok)
+                assert_non_null(strstr(engine_error(eng), "memory limit"));
+            tensor_release(s);
+            tensor_release(y);
+            tensor_release(x->grad);
+            tensor_release(w->grad);
+            x->grad = w->grad = NULL;
+            assert_int_equal(eng->bytes_in_use, base);
+        }
+    engine_set_max_bytes(eng, ENGINE_DEFAULT_MAX_BYTES);
+    tensor_release(x);
+    tensor_release(w);
+}
+
 static void test_conv2d_errors(void **state)
 {
     Engine *eng = *state;
@@ -723,6 +752,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conv2d_gradients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv2d_batch_equals_single_samples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv2d_paths_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conv2d_memory_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conv2d_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_pool2d_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_pool2d_gradients, setup, teardown),
