@@ -134,22 +134,14 @@ void optim_release(Optimizer *o)
     free(o);
 }
 
-/* ---- the updates (p: parameter, g: gradient, n elements, contiguous) ---- */
-
-/* d = g + wd·p (into d, the gradient copy PyTorch makes with add()) */
-static void add_weight_decay(float *d, const float *g, const float *p, int64_t n, double wd)
-{
-    float w = (float)wd;
-    for (int64_t i = 0; i < n; i++)
-        d[i] = wd != 0.0 ? g[i] + w * p[i] : g[i];
-}
+/* ---- the updates (p: parameter, d: its gradient after weight decay,
+ * n elements, contiguous) ---- */
 
 /* The SGD update of one parameter; `buf` is its momentum buffer (NULL when
- * momentum is 0), `first` when the buffer is new. d is scratch (n floats). */
-static void sgd_update(const Optimizer *o, float *p, const float *g, float *buf, bool first,
-                       float *d, int64_t n)
+ * momentum is 0), `first` when the buffer is new. */
+static void sgd_update(const Optimizer *o, float *p, const float *d, float *buf, bool first,
+                       int64_t n)
 {
-    add_weight_decay(d, g, p, n, o->weight_decay);
     if (buf) {
         float m = (float)o->momentum;
         for (int64_t i = 0; i < n; i++)
@@ -162,10 +154,9 @@ static void sgd_update(const Optimizer *o, float *p, const float *g, float *buf,
 }
 
 /* The Adam update of one parameter at step t (counted from 1). */
-static void adam_update(const Optimizer *o, float *p, const float *g, float *m, float *v,
-                        int64_t t, float *d, int64_t n)
+static void adam_update(const Optimizer *o, float *p, const float *d, float *m, float *v,
+                        int64_t t, int64_t n)
 {
-    add_weight_decay(d, g, p, n, o->weight_decay);
     float b1 = (float)o->beta1, b2 = (float)o->beta2;
     float one_minus_b1 = (float)(1.0 - o->beta1), one_minus_b2 = (float)(1.0 - o->beta2);
     /* The bias corrections are Python floats (double) in PyTorch. */
@@ -194,6 +185,30 @@ static bool ensure_state(Engine *eng, Tensor **slot, const Tensor *like, bool *c
     return *slot != NULL;
 }
 
+/* Update parameter i from its contiguous data p and gradient d. */
+static bool update_one(Engine *eng, Optimizer *o, int i, float *p, const float *d, int64_t n)
+{
+    Tensor *param = o->params[i];
+    bool created = false, created_b = false;
+    if (o->kind == OPTIM_SGD) {
+        float *buf = NULL;
+        if (o->momentum != 0.0) {
+            if (!ensure_state(eng, &o->state_a[i], param, &created))
+                return false;
+            buf = tensor_data(o->state_a[i]);
+        }
+        sgd_update(o, p, d, buf, created, n);
+        return true;
+    }
+    if (!ensure_state(eng, &o->state_a[i], param, &created) ||
+        !ensure_state(eng, &o->state_b[i], param, &created_b))
+        return false;
+    if (created)
+        o->steps[i] = 0;
+    adam_update(o, p, d, tensor_data(o->state_a[i]), tensor_data(o->state_b[i]), ++o->steps[i], n);
+    return true;
+}
+
 static bool step_one(Engine *eng, Optimizer *o, int i)
 {
     Tensor *param = o->params[i], *grad = param->grad;
@@ -208,28 +223,24 @@ static bool step_one(Engine *eng, Optimizer *o, int i)
     Tensor *pc = tensor_contiguous(eng, param);
     Tensor *gc = pc ? tensor_contiguous(eng, grad) : NULL;
     int64_t n = tensor_numel(param);
-    float *scratch = gc ? engine_alloc(eng, (size_t)n * sizeof(float), "optimizer buffer") : NULL;
-    bool ok = scratch != NULL, created = false, created_b = false;
-    if (ok && o->kind == OPTIM_SGD) {
-        float *buf = NULL;
-        if (o->momentum != 0.0) {
-            ok = ensure_state(eng, &o->state_a[i], param, &created);
-            buf = ok ? tensor_data(o->state_a[i]) : NULL;
+    /* weight decay: d = g + wd·p in a buffer, as PyTorch's grad.add(p, alpha=wd) */
+    size_t decayed_bytes = o->weight_decay != 0.0 ? (size_t)n * sizeof(float) : 0;
+    float *decayed = gc && decayed_bytes ? engine_alloc(eng, decayed_bytes, "optimizer buffer") : NULL;
+    bool ok = gc && (decayed || !decayed_bytes);
+    if (ok) {
+        float *p = tensor_data(pc);
+        const float *d = tensor_data(gc);
+        if (decayed) {
+            float wd = (float)o->weight_decay;
+            for (int64_t k = 0; k < n; k++)
+                decayed[k] = d[k] + wd * p[k];
+            d = decayed;
         }
-        if (ok)
-            sgd_update(o, tensor_data(pc), tensor_data(gc), buf, created, scratch, n);
-    } else if (ok) {
-        ok = ensure_state(eng, &o->state_a[i], param, &created) &&
-             ensure_state(eng, &o->state_b[i], param, &created_b);
-        if (created)
-            o->steps[i] = 0;
-        if (ok)
-            adam_update(o, tensor_data(pc), tensor_data(gc), tensor_data(o->state_a[i]),
-                        tensor_data(o->state_b[i]), ++o->steps[i], scratch, n);
+        ok = update_one(eng, o, i, p, d, n);
     }
     if (ok && pc != param)
         ok = tensor_copy_(eng, param, pc);
-    engine_free_accounted(eng, scratch, (size_t)n * sizeof(float));
+    engine_free_accounted(eng, decayed, decayed_bytes);
     tensor_release(pc);
     tensor_release(gc);
     return ok;
