@@ -119,6 +119,9 @@ static void valid_outputs(int64_t offset, int64_t stride, int64_t size, int64_t 
  *         output row are computed and dropped (their output gradients are
  *         zero in backward). Worth it when the input is not much wider than
  *         the output, i.e. for the small kernels of LeNet-style networks.
+ *         (An inf or NaN input can reach the weight gradient through those
+ *         columns as 0 · inf, where PyTorch's would not hold it; by then the
+ *         outputs near it are not finite either.)
  *
  * Chunks are sized so that col stays in the L2 cache while OpenBLAS packs it.
  */
