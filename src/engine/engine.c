@@ -38,6 +38,64 @@ static void format_megabytes(char *buf, size_t size, size_t bytes)
     snprintf(buf, size, "%.1f MB", (double)bytes / (1024.0 * 1024.0));
 }
 
+/* ---- the buffer cache ---- */
+
+void engine_enable_buffer_cache(Engine *eng, size_t max_bytes)
+{
+#ifdef __SANITIZE_ADDRESS__
+    max_bytes = 0;
+#endif
+    eng->cache.max_bytes = max_bytes;
+}
+
+static void cache_drop(EngineBufferCache *c, int i)
+{
+    c->bytes -= c->slot[i].bytes;
+    c->count--;
+    memmove(&c->slot[i], &c->slot[i + 1], (size_t)(c->count - i) * sizeof c->slot[0]);
+}
+
+/* A cached buffer of exactly `bytes`, the most recently freed one, or NULL. */
+static void *cache_take(EngineBufferCache *c, size_t bytes)
+{
+    for (int i = c->count - 1; i >= 0; i--) {
+        if (c->slot[i].bytes == bytes) {
+            void *p = c->slot[i].data;
+            cache_drop(c, i);
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Keep p for reuse, making room by freeing the oldest buffers; false when
+ * the cache does not take it. */
+static bool cache_put(EngineBufferCache *c, void *p, size_t bytes)
+{
+    if (bytes < ENGINE_CACHE_MIN_BYTES || bytes > c->max_bytes / 4)
+        return false;
+    while (c->count > 0 && (c->count == ENGINE_CACHE_SLOTS || c->bytes + bytes > c->max_bytes)) {
+        free(c->slot[0].data);
+        cache_drop(c, 0);
+    }
+    c->slot[c->count].data = p;
+    c->slot[c->count].bytes = bytes;
+    c->count++;
+    c->bytes += bytes;
+    return true;
+}
+
+void engine_release_buffers(Engine *eng)
+{
+    EngineBufferCache *c = &eng->cache;
+    for (int i = 0; i < c->count; i++)
+        free(c->slot[i].data);
+    c->count = 0;
+    c->bytes = 0;
+}
+
+/* ---- memory accounting ---- */
+
 void *engine_alloc(Engine *eng, size_t bytes, const char *what)
 {
     if (bytes > eng->max_bytes || eng->bytes_in_use > eng->max_bytes - bytes) {
@@ -47,7 +105,13 @@ void *engine_alloc(Engine *eng, size_t bytes, const char *what)
         engine_fail(eng, "%s too large: %s would exceed the memory limit of %s", what, want, cap);
         return NULL;
     }
-    void *p = malloc(bytes ? bytes : 1);
+    void *p = bytes >= ENGINE_CACHE_MIN_BYTES && eng->cache.count ? cache_take(&eng->cache, bytes) : NULL;
+    if (!p)
+        p = malloc(bytes ? bytes : 1);
+    if (!p && eng->cache.count) {
+        engine_release_buffers(eng);
+        p = malloc(bytes ? bytes : 1);
+    }
     if (!p) {
         engine_fail(eng, "out of memory allocating %s", what);
         return NULL;
@@ -62,7 +126,8 @@ void engine_free_accounted(Engine *eng, void *p, size_t bytes)
 {
     if (!p)
         return;
-    free(p);
+    if (!cache_put(&eng->cache, p, bytes))
+        free(p);
     eng->bytes_in_use -= bytes;
 }
 

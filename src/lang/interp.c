@@ -39,6 +39,10 @@ void scope_release(Scope *s)
 
 /* ---- life cycle ---- */
 
+/* Freed tensor memory kept for reuse (engine_enable_buffer_cache): enough
+ * for the working set of one training step of the course's CNNs. */
+#define INTERP_BUFFER_CACHE_BYTES ((size_t)32 * 1024 * 1024)
+
 static double monotonic_now(void)
 {
     struct timespec ts;
@@ -55,6 +59,7 @@ Interp *interp_new(const InterpOptions *opt, Frontend fe)
     rng_seed(&in->eng.rng, opt->seed);
     if (opt->max_bytes)
         engine_set_max_bytes(&in->eng, opt->max_bytes);
+    engine_enable_buffer_cache(&in->eng, INTERP_BUFFER_CACHE_BYTES);
     heap_init(&in->heap);
     in->fe = fe;
     in->opt = *opt;
@@ -113,6 +118,7 @@ void interp_free(Interp *in)
     plot_state_clear(&in->plot);
     source_release(in->frames[0].source);
     diag_clear(&in->diag);
+    engine_release_buffers(&in->eng);
     free(in);
 }
 
