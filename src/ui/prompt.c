@@ -198,6 +198,8 @@ void prompt_shutdown(void)
 
 void prompt_begin(const char *prompt)
 {
+    /* ↑ starts again from the newest entry */
+    using_history();
     rl_callback_handler_install(prompt, on_line);
 }
 
@@ -254,6 +256,7 @@ void prompt_history_add(const char *entry)
     if (n)
         add_history(copy);
     free(copy);
+    using_history();   /* ↑ brings this entry back first */
 }
 
 /* ---- drawing ---- */

@@ -298,12 +298,21 @@ static void submit_entry(Tui *t)
     free(entry);
 }
 
+/* The input in the console as it was typed: each line after its prompt
+ * (an entry recalled from the history has several). */
 static void echo_input(Tui *t, const char *prompt, const char *line)
 {
     console_end_line(t->console);
-    console_puts(t->console, prompt, GRID_ROLE_AXIS);
-    console_puts(t->console, line, GRID_ROLE_TITLE);
-    console_puts(t->console, "\n", 0);
+    for (const char *p = line;;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        console_puts(t->console, p == line ? prompt : PROMPT_MORE, GRID_ROLE_AXIS);
+        console_write(t->console, p, n, GRID_ROLE_TITLE);
+        console_puts(t->console, "\n", 0);
+        if (!nl || !nl[1])
+            break;
+        p = nl + 1;
+    }
     console_scroll_to_end(t->console);
     t->dirty = true;
 }
@@ -356,6 +365,10 @@ static void handle_line(Tui *t, char *line)
         sb_append_char(&t->entry, '\n');
         free(line);
         t->entry_state = entry_state(sb_str(&t->entry));
+        /* a whole block recalled from the history runs as it is */
+        bool recalled = strchr(sb_str(&t->entry), '\n') != sb_str(&t->entry) + t->entry.len - 1;
+        if (recalled && t->entry_state == ENTRY_IN_BLOCK)
+            t->entry_state = ENTRY_COMPLETE;
         if (entry_goes_on(t->entry_state)) {
             t->continuing = true;
             prompt_begin(PROMPT_MORE);

@@ -280,11 +280,8 @@ static void draw_status(Tui *t, Rect r)
         v.keys = "Enter answers  F10 quit";
         break;
     }
-    if (t->mode != MODE_IDLE) {
-        /* the program's own time: the clock stops while it is paused */
-        double until = t->pause_started > 0 ? t->pause_started : tui_now();
-        v.elapsed = until - t->run_start - t->paused_seconds;
-    }
+    if (t->mode == MODE_RUNNING && !t->paused_code_depth)
+        v.elapsed = tui_now() - t->run_start - t->paused_seconds;
     v.detail = detail.len ? sb_str(&detail) : NULL;
     pane_draw_status(t->grid, r, &v, t->unicode);
     sb_free(&detail);

@@ -49,7 +49,6 @@ static void pause_here(Tui *t, const char *reason)
 {
     TuiMode saved = t->mode;
     double started = tui_now();
-    t->pause_started = started;
     t->mode = MODE_PAUSED;
     t->resume = false;
     free(t->pause_reason);
@@ -61,7 +60,6 @@ static void pause_here(Tui *t, const char *reason)
     free(t->pause_reason);
     t->pause_reason = NULL;
     t->paused_seconds += tui_now() - started;
-    t->pause_started = 0;
     t->dirty = true;
 }
 

@@ -104,7 +104,6 @@ typedef struct Tui {
     TuiPending pending;
     char *pause_reason;        /* "step 15", "pause(): look at w" */
     double run_start, paused_seconds;
-    double pause_started;      /* when the pause on show began (0: none) */
 
     /* the entry being typed (several lines for a block) */
     StrBuf entry;

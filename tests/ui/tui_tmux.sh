@@ -98,12 +98,16 @@ type_line() {
     tmux -L "$SOCKET" send-keys Enter
 }
 
-# start W H ARGS...: nnrepl in a fresh tmux server of W x H.
+# start W H ARGS...: nnrepl in a fresh tmux server of W x H (a new socket
+# each time: a server that is still shutting down keeps its own).
+SESSIONS=0
 start() {
     w=$1
     h=$2
     shift 2
     tmux -L "$SOCKET" kill-server >/dev/null 2>&1
+    SESSIONS=$((SESSIONS + 1))
+    SOCKET=nnrepl-test-$$-$SESSIONS
     rm -f "$STATUS"
     tmux -L "$SOCKET" -f /dev/null new-session -d -x "$w" -y "$h" \
         "env LC_ALL=C.UTF-8 TERM=xterm-256color INPUTRC=/dev/null HOME=$TMP NO_COLOR=1 $TMP/run.sh $STATUS $NNREPL $*" ||
@@ -226,6 +230,17 @@ wait_for "┌ Weights "
 wait_for "┌ Loss "
 type_line "print('still', kept)"
 wait_for "still 41"
+
+STEP="history"
+type_line "hist = [1,"
+type_line "  2]"
+type_line "print('one', len(hist))"
+wait_for "one 2"
+keys Up Up
+wait_for "hist = [1,↵  2]"
+keys Enter
+type_line "print('two', len(hist))"
+wait_for "two 2"
 
 STEP="quit"
 quit_ok
