@@ -84,6 +84,19 @@ static int partial_width(const Console *c)
     return grid_text_width(sb_str(&c->partial));
 }
 
+/* Does s end with a whole UTF-8 sequence (or a byte that is no sequence)? */
+static bool utf8_ends_whole(const char *s, size_t len)
+{
+    size_t start = len;
+    while (start > 0 && len - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+        start--;
+    if (start == 0)
+        return true;
+    unsigned char lead = (unsigned char)s[start - 1];
+    size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    return len - (start - 1) >= want;
+}
+
 void console_write(Console *c, const char *text, size_t len, GridAttr attr)
 {
     if (!c || !text)
@@ -112,6 +125,10 @@ void console_write(Console *c, const char *text, size_t len, GridAttr attr)
         } else {
             sb_append_char(&c->partial, ch);
         }
+        /* a program that prints without ever ending the line still gets
+         * lines (each is wrapped again at every frame) */
+        if (c->partial.len >= CONSOLE_MAX_LINE_BYTES && utf8_ends_whole(sb_str(&c->partial), c->partial.len))
+            console_end_line(c);
     }
 }
 

@@ -7,7 +7,8 @@
  * first piece (an error's lines are GRID_ROLE_ERROR). Lines are word-wrapped
  * when drawn, so a resize rewraps them. Tabs expand to the next multiple of
  * 8 columns; a carriage return starts its line over (progress counters).
- * The oldest lines go once there are more than the console's limit.
+ * The oldest lines go once there are more than the console's limit, and a
+ * line is cut after CONSOLE_MAX_LINE_BYTES.
  *
  * Scrolling counts drawn rows up from the bottom; 0 follows new output.
  */
@@ -23,6 +24,8 @@
 typedef struct Console Console;
 
 #define CONSOLE_DEFAULT_LINES 5000
+/* Longer lines are cut into lines of this many bytes. */
+#define CONSOLE_MAX_LINE_BYTES 16384
 
 /* NULL only when memory runs out. max_lines < 1 means the default. */
 Console *console_new(int max_lines);

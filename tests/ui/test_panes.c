@@ -736,6 +736,23 @@ static void test_console_limit(void **state)
     console_free(c);
 }
 
+/* Output that never ends its line is cut into lines, never inside a
+ * character. */
+static void test_console_long_line(void **state)
+{
+    (void)state;
+    Console *c = console_new(0);
+    for (int i = 0; i < CONSOLE_MAX_LINE_BYTES; i++)
+        console_puts(c, "\xc3\xa9", 0);      /* é, two bytes each */
+    assert_int_equal(console_line_count(c), 2);
+    GridAttr attr;
+    const char *first = console_line(c, 0, &attr);
+    assert_int_equal(strlen(first), CONSOLE_MAX_LINE_BYTES);
+    assert_int_equal(grid_text_width(first), CONSOLE_MAX_LINE_BYTES / 2);
+    assert_int_equal(strlen(console_line(c, 1, &attr)), CONSOLE_MAX_LINE_BYTES);
+    console_free(c);
+}
+
 typedef struct Rows {
     char rows[8][64];
     int n;
@@ -928,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_loss_chart),
         cmocka_unit_test(test_console_wrap_and_scroll),
         cmocka_unit_test(test_console_limit),
+        cmocka_unit_test(test_console_long_line),
         cmocka_unit_test(test_text_wrap),
         cmocka_unit_test(test_lesson_pane),
         cmocka_unit_test(test_prose_markup),
