@@ -175,6 +175,8 @@ static bool repeat_count(Interp *in, Value n, SrcPos pos, int64_t *count)
 static bool str_concat_repeat(Interp *in, BinOp op, Value a, Value b, SrcPos pos, Value *out)
 {
     if (op == BIN_ADD && val_is(b, OBJ_STR)) {
+        if (AS_STR(a)->len + AS_STR(b)->len > in->eng.max_bytes)
+            return rt_error_at(in, pos, "string too large: it would exceed the memory limit (--max-mem)");
         StrBuf sb = STRBUF_INIT;
         sb_append_n(&sb, AS_STR(a)->data, AS_STR(a)->len);
         sb_append_n(&sb, AS_STR(b)->data, AS_STR(b)->len);
@@ -186,8 +188,9 @@ static bool str_concat_repeat(Interp *in, BinOp op, Value a, Value b, SrcPos pos
         int64_t n;
         if (!repeat_count(in, b, pos, &n))
             return false;
-        if ((int64_t)AS_STR(a)->len * n > 100000000)
-            return rt_error_at(in, pos, "string too large");
+        if ((int64_t)AS_STR(a)->len * n > 100000000 ||
+            (uint64_t)AS_STR(a)->len * (uint64_t)n > in->eng.max_bytes)
+            return rt_error_at(in, pos, "string too large: it would exceed the memory limit (--max-mem)");
         StrBuf sb = STRBUF_INIT;
         for (int64_t i = 0; i < n; i++)
             sb_append_n(&sb, AS_STR(a)->data, AS_STR(a)->len);
@@ -238,6 +241,9 @@ static bool seq_concat_repeat(Interp *in, BinOp op, Value a, Value b, SrcPos pos
     Value *dst;
     if (op == BIN_ADD && a.as.obj->kind == (b.kind == VAL_OBJ ? b.as.obj->kind : OBJ_KIND_COUNT)) {
         seq_view(b, &ib, &nb);
+        if ((uint64_t)(na + nb) * sizeof(Value) > in->eng.max_bytes)
+            return rt_error_at(in, pos, "%s too large: it would exceed the memory limit (--max-mem)",
+                               is_list ? "list" : "tuple");
         *out = seq_new(in, is_list, na + nb, &dst);
         for (int64_t i = 0; i < na; i++)
             dst[i] = value_retain(ia[i]);
@@ -460,7 +466,24 @@ bool value_truthy(Interp *in, Value v, bool *out)
     return true;
 }
 
-static bool seq_equal(Interp *in, Value a, Value b, bool *out)
+/* Comparing nested lists and tuples recurses once per level: deeper than
+ * this is an error (as Python's RecursionError), not a C stack overflow.
+ * repr() stops at the same depth (printer.c). */
+#define MAX_COMPARE_DEPTH 100
+
+static bool compare_too_deep(Interp *in)
+{
+    return rt_error(in, "maximum recursion depth exceeded in comparison");
+}
+
+static bool equal_at_depth(Interp *in, Value a, Value b, int depth, bool *out);
+
+static bool same_object(Value a, Value b)
+{
+    return a.kind == VAL_OBJ && b.kind == VAL_OBJ && a.as.obj == b.as.obj;
+}
+
+static bool seq_equal(Interp *in, Value a, Value b, int depth, bool *out)
 {
     const Value *ia, *ib;
     int64_t na, nb;
@@ -472,7 +495,11 @@ static bool seq_equal(Interp *in, Value a, Value b, bool *out)
     }
     for (int64_t i = 0; i < na; i++) {
         bool eq;
-        if (!value_equal(in, ia[i], ib[i], &eq))
+        /* items that are the same object are equal, as in Python: a list
+         * that contains itself compares without endless recursion */
+        if (same_object(ia[i], ib[i]))
+            continue;
+        if (!equal_at_depth(in, ia[i], ib[i], depth + 1, &eq))
             return false;
         if (!eq) {
             *out = false;
@@ -485,6 +512,13 @@ static bool seq_equal(Interp *in, Value a, Value b, bool *out)
 
 bool value_equal(Interp *in, Value a, Value b, bool *out)
 {
+    return equal_at_depth(in, a, b, 0, out);
+}
+
+static bool equal_at_depth(Interp *in, Value a, Value b, int depth, bool *out)
+{
+    if (depth > MAX_COMPARE_DEPTH)
+        return compare_too_deep(in);
     if (val_is_number(a) && val_is_number(b)) {
         if (is_int_like(a) && is_int_like(b))
             *out = int_of(a) == int_of(b);
@@ -510,7 +544,7 @@ bool value_equal(Interp *in, Value a, Value b, bool *out)
             *out = false;
             return true;
         }
-        return seq_equal(in, a, b, out);
+        return seq_equal(in, a, b, depth, out);
     }
     if (val_is(a, OBJ_DTYPE) && val_is(b, OBJ_DTYPE)) {
         *out = ((ObjDtype *)a.as.obj)->dtype == ((ObjDtype *)b.as.obj)->dtype;
@@ -543,8 +577,11 @@ static bool value_is(Value a, Value b)
 }
 
 /* -1, 0, 1 for ordered values; false + error when they cannot be ordered. */
-static bool value_order(Interp *in, Value a, Value b, const char *op, SrcPos pos, int *cmp)
+static bool value_order(Interp *in, Value a, Value b, const char *op, SrcPos pos, int depth,
+                        int *cmp)
 {
+    if (depth > MAX_COMPARE_DEPTH)
+        return compare_too_deep(in);
     if (val_is_number(a) && val_is_number(b)) {
         if (is_int_like(a) && is_int_like(b)) {
             int64_t x = int_of(a), y = int_of(b);
@@ -569,10 +606,12 @@ static bool value_order(Interp *in, Value a, Value b, const char *op, SrcPos pos
         seq_view(b, &ib, &nb);
         for (int64_t i = 0; i < na && i < nb; i++) {
             bool eq;
-            if (!value_equal(in, ia[i], ib[i], &eq))
+            if (same_object(ia[i], ib[i]))
+                continue;
+            if (!equal_at_depth(in, ia[i], ib[i], depth + 1, &eq))
                 return false;
             if (!eq)
-                return value_order(in, ia[i], ib[i], op, pos, cmp);
+                return value_order(in, ia[i], ib[i], op, pos, depth + 1, cmp);
         }
         *cmp = na < nb ? -1 : na > nb;
         return true;
@@ -671,7 +710,7 @@ bool compare_op(Interp *in, CmpOp op, Value a, Value b, SrcPos pos, Value *out)
         return true;
     }
     int c;
-    if (!value_order(in, a, b, cmpop_symbol(op), pos, &c))
+    if (!value_order(in, a, b, cmpop_symbol(op), pos, 0, &c))
         return false;
     switch (op) {
     case CMPOP_LT: r = c == -1; break;
