@@ -127,19 +127,24 @@ bool interp_safe_point(Interp *in)
 {
     if (in->interrupt && *in->interrupt) {
         *in->interrupt = 0;
-        Frame *f = current_frame(in);
-        diag_set(&in->diag, DIAG_INTERRUPT, in->call_source ? in->call_source : f->source,
-                 in->current_line, 1, "interrupted (Ctrl-C): the program stopped here; "
+        diag_set(&in->diag, DIAG_INTERRUPT, current_frame(in)->source, in->current_pos.line,
+                 in->current_pos.col, "interrupted (Ctrl-C): the program stopped here; "
                  "its variables are kept");
         return false;
     }
-    if ((++in->safe_points & 1023) == 0) {
+    /* With a time limit the clock is read at every safe point (a vDSO call
+     * of some 20 ns): one iteration may be slow (a big matmul). */
+    bool tick = (++in->safe_points & 1023) == 0;
+    if (in->deadline > 0 || tick) {
         double now = monotonic_seconds();
         if (in->deadline > 0 && now > in->deadline) {
-            diag_set(&in->diag, DIAG_LIMIT, current_frame(in)->source, in->current_line, 1,
-                     "time limit of %g s exceeded (--timeout)", in->opt.timeout_seconds);
+            diag_set(&in->diag, DIAG_LIMIT, current_frame(in)->source, in->current_pos.line,
+                     in->current_pos.col, "time limit of %g s exceeded (--timeout)",
+                     in->opt.timeout_seconds);
             return false;
         }
+    }
+    if (tick) {
         Event ev = {.kind = EVENT_TICK};
         interp_emit(in, &ev);
     }
@@ -1472,6 +1477,7 @@ static ExecStatus exec_expr_stmt(Interp *in, const Stmt *s)
 static ExecStatus exec_stmt(Interp *in, const Stmt *s)
 {
     in->current_line = s->pos.line;
+    in->current_pos = s->pos;
     switch (s->kind) {
     case STMT_EXPR:
         return exec_expr_stmt(in, s);

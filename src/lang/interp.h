@@ -117,6 +117,7 @@ struct Interp {
     Source *call_source;
     SrcPos call_pos;
     int current_line;
+    SrcPos current_pos;            /* the statement being run (interrupts and time limits point here) */
 
     /* limits */
     volatile sig_atomic_t *interrupt;   /* set by a SIGINT handler; may be NULL */

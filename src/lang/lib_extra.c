@@ -1408,7 +1408,11 @@ static bool bi_check_close(Interp *in, Value self, const CallArgs *a, Value *out
             char xs[64], ys[64];
             shape_text(x.ndim, x.shape, xs, sizeof xs);
             shape_text(y.ndim, y.shape, ys, sizeof ys);
-            sb_printf(&detail, "shape %s does not match %s", xs, ys);
+            sb_append(&detail, "got ");
+            ok = value_repr(in, v[0], &detail);
+            sb_append(&detail, ", expected ");
+            ok = ok && value_repr(in, v[1], &detail);
+            sb_printf(&detail, ": shape %s does not match %s", xs, ys);
             passed = false;
         } else {
             passed = true;

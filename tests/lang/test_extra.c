@@ -152,7 +152,8 @@ static void test_check_details(void **state)
     assert_string_equal(c[2]->text, "check on line 3");
     assert_string_equal(c[2]->detail, "got 0");
     assert_string_equal(c[3]->detail, "got [1.0, 2.0], expected [1.0, 2.1]");
-    assert_string_equal(c[4]->detail, "shape (2,) does not match (3,)");
+    assert_string_equal(c[4]->detail,
+                        "got tensor([1., 2.]), expected [1.0, 2.0, 3.0]: shape (2,) does not match (3,)");
     assert_true(c[5]->passed);
     assert_int_equal(in->checks_passed, 2);
     assert_int_equal(in->checks_failed, 4);
