@@ -1275,6 +1275,32 @@ static bool m_min(Interp *in, Value self, const CallArgs *a, Value *out)
 }
 
 /* argmax(dim=None, keepdim=False); NumPy: argmax(axis=None). */
+/* all() / any(): whether every / some element is nonzero, a 0-d bool. */
+static bool truth_reduce(Interp *in, Value self, const CallArgs *a, Value *out, bool want_all)
+{
+    if (a->n_pos || a->n_kw)
+        return rt_error(in, "%s() with a dim is not part of nnl; use it without arguments",
+                        want_all ? "all" : "any");
+    Tensor *t = self_tensor(self);
+    bool result = want_all;
+    for (int64_t i = 0; i < tensor_numel(t) && result == want_all; i++)
+        result = tensor_get_flat(t, i) != 0.0f;
+    Tensor *r = tensor_scalar(&in->eng, DTYPE_BOOL, result);
+    if (!r)
+        return rt_engine_error(in);
+    return wrap_reduced(in, self, r, out);
+}
+
+static bool m_all(Interp *in, Value self, const CallArgs *a, Value *out)
+{
+    return truth_reduce(in, self, a, out, true);
+}
+
+static bool m_any(Interp *in, Value self, const CallArgs *a, Value *out)
+{
+    return truth_reduce(in, self, a, out, false);
+}
+
 static bool m_argmax(Interp *in, Value self, const CallArgs *a, Value *out)
 {
     static const char *const names[] = {"dim", "keepdim", NULL};
@@ -1483,7 +1509,8 @@ static const MethodDef shared_methods[] = {
     {"item", m_item},         {"tolist", m_tolist},     {"reshape", m_reshape},
     {"transpose", m_transpose}, {"flatten", m_flatten}, {"squeeze", m_squeeze},
     {"sum", m_sum},           {"mean", m_mean},         {"max", m_max},
-    {"min", m_min},           {"argmax", m_argmax},
+    {"min", m_min},           {"argmax", m_argmax},     {"all", m_all},
+    {"any", m_any},
 };
 
 /* A NumPy array refuses the PyTorch-only methods as a real ndarray would
