@@ -5,11 +5,13 @@
  *     OPENBLAS_NUM_THREADS=1 build/bench/bench_cnn_step [lenet|mnist]
  *     OPENBLAS_NUM_THREADS=2 build/bench/bench_cnn_step
  *
+ * The engine keeps freed buffers as the interpreter does (32 MB);
+ * BENCH_NO_CACHE=1 runs without that cache.
+ *
  * Prints milliseconds per step: the fastest and the median wall time of
  * several timed repetitions, and the fastest process CPU time (the better
  * estimate on a busy machine; with one thread it is the work done).
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,13 +158,11 @@ static void release_net(Net *net)
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : "";
-    if (!getenv("BENCH_DEFAULT_MALLOC")) {
-        /* Keep freed tensor memory in the process (see docs/performance.md) */
-        mallopt(M_MMAP_THRESHOLD, 64 << 20);
-        mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    }
     Engine eng;
     engine_init(&eng);
+    /* the interpreter's buffer cache; BENCH_NO_CACHE=1 measures without it */
+    if (!getenv("BENCH_NO_CACHE"))
+        engine_enable_buffer_cache(&eng, (size_t)32 << 20);
     const char *threads = getenv("OPENBLAS_NUM_THREADS");
 
     Net lenet = {module_conv2d(&eng, 3, 6, 5, 1, 0, true), module_conv2d(&eng, 6, 16, 5, 1, 0, true),
@@ -187,5 +187,6 @@ int main(int argc, char **argv)
                threads ? threads : "default", t.min_ms, t.median_ms, t.cpu_min_ms);
     }
     release_net(&mnist);
+    engine_release_buffers(&eng);
     return 0;
 }

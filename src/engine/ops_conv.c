@@ -429,16 +429,29 @@ static bool gemm_conv_forward(Engine *eng, const ConvGeom *g, ConvPath path, con
 }
 
 /* db[co] += Σ over samples and positions of gy[s, co, :] */
+/* Σ x[0..n) with 16 running partial sums: one running sum would wait on
+ * each addition, and the compiler may not reorder float additions itself. */
+static float sum_floats(const float *x, int64_t n)
+{
+    enum { PARTS = 16 };
+    float part[PARTS] = {0};
+    int64_t i = 0;
+    for (; i + PARTS <= n; i += PARTS)
+        for (int l = 0; l < PARTS; l++)
+            part[l] += x[i + l];
+    float total = 0.0f;
+    for (int l = 0; l < PARTS; l++)
+        total += part[l];
+    for (; i < n; i++)
+        total += x[i];
+    return total;
+}
+
 static void conv_bias_grad(const ConvGeom *g, const float *gy, float *db)
 {
     for (int64_t s = 0; s < g->batch; s++)
-        for (int64_t co = 0; co < g->cout; co++) {
-            const float *src = gy + (s * g->cout + co) * g->plane;
-            float acc = 0.0f;
-            for (int64_t i = 0; i < g->plane; i++)
-                acc += src[i];
-            db[co] += acc;
-        }
+        for (int64_t co = 0; co < g->cout; co++)
+            db[co] += sum_floats(gy + (s * g->cout + co) * g->plane, g->plane);
 }
 
 /* dW += dY · colᵀ and dX += col2im(Wᵀ · dY), chunk by chunk. */

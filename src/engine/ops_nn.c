@@ -672,6 +672,8 @@ static inline void pool1(const float *r0, const float *r1, float at0, float at1,
  * tensor stores them. */
 static void max_pool_2x2(const PoolGeom *g, const float *x, float *y, float *idx)
 {
+    const float *x_end = x + g->planes * g->h * g->w;
+    (void)x_end; /* unused without SSE2 */
     for (int64_t p = 0; p < g->planes; p++) {
         const float *src = x + p * g->h * g->w;
         float *dst = y + p * g->oh * g->ow, *at = idx + p * g->oh * g->ow;
@@ -685,6 +687,31 @@ static void max_pool_2x2(const PoolGeom *g, const float *x, float *y, float *idx
             for (; ox + 4 <= g->ow; ox += 4)
                 pool4(r0 + 2 * ox, r1 + 2 * ox, row0 + (float)(2 * ox), row1 + (float)(2 * ox),
                       d + ox, a + ox);
+            if (ox < g->ow && r1 + 2 * ox + 8 <= x_end) {
+                /* the last 1..3 windows read past the row into the rest of
+                 * the input (lanes that are then dropped) */
+                float td[4], ta[4];
+                pool4(r0 + 2 * ox, r1 + 2 * ox, row0 + (float)(2 * ox), row1 + (float)(2 * ox), td, ta);
+                for (int64_t i = 0; ox + i < g->ow; i++) {
+                    d[ox + i] = td[i];
+                    a[ox + i] = ta[i];
+                }
+                ox = g->ow;
+            } else if (ox < g->ow) {
+                /* at the very end of the input: from copies padded to four windows */
+                int64_t left = g->ow - ox;
+                float t0[8], t1[8], td[4], ta[4];
+                for (int i = 0; i < 8; i++) {
+                    t0[i] = i < 2 * left ? r0[2 * ox + i] : 0.0f;
+                    t1[i] = i < 2 * left ? r1[2 * ox + i] : 0.0f;
+                }
+                pool4(t0, t1, row0 + (float)(2 * ox), row1 + (float)(2 * ox), td, ta);
+                for (int64_t i = 0; i < left; i++) {
+                    d[ox + i] = td[i];
+                    a[ox + i] = ta[i];
+                }
+                ox = g->ow;
+            }
 #endif
             for (; ox < g->ow; ox++)
                 pool1(r0 + 2 * ox, r1 + 2 * ox, row0 + (float)(2 * ox), row1 + (float)(2 * ox),
