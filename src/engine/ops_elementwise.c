@@ -434,6 +434,19 @@ static inline float sigmoidf(float x)
         }                                                                     \
     } while (0)
 
+/* Cloned for AVX-512 and AVX2 (picked when the program loads): the
+ * vectorised loops then take 16 or 8 floats at a time instead of SSE2's 4.
+ * No FMA contraction in ISO C mode, so every clone computes the same bits. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define ELEMENTWISE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef ELEMENTWISE_CLONES
+#define ELEMENTWISE_CLONES
+#endif
+
+ELEMENTWISE_CLONES
 static void unary_row(UnaryKernel k, float *out, const float *in, int64_t n, float lo, float hi)
 {
     switch (k) {
