@@ -350,6 +350,32 @@ static bool linear_check(Engine *eng, const Tensor *x, const Tensor *w, const Te
                        "(expected %lld values)", fb, fw, (long long)w->shape[0]);
 }
 
+/* sums[j] += Σ over rows of G[r][j] (G: rows × cols), adding the rows in
+ * order. Columns go in blocks of a fixed width, whose sums stay in
+ * registers; a block is one pass over the rows. */
+#define ADD_COLUMN_BLOCK(WIDTH)                                               \
+    while (cols - j0 >= (WIDTH)) {                                            \
+        float acc[WIDTH];                                                     \
+        for (int jj = 0; jj < (WIDTH); jj++)                                  \
+            acc[jj] = sums[j0 + jj];                                          \
+        for (int64_t r = 0; r < rows; r++)                                    \
+            for (int jj = 0; jj < (WIDTH); jj++)                              \
+                acc[jj] += G[r * cols + j0 + jj];                             \
+        for (int jj = 0; jj < (WIDTH); jj++)                                  \
+            sums[j0 + jj] = acc[jj];                                          \
+        j0 += (WIDTH);                                                        \
+    }
+
+static void add_column_sums(float *sums, const float *G, int64_t rows, int64_t cols)
+{
+    int64_t j0 = 0;
+    ADD_COLUMN_BLOCK(16)
+    ADD_COLUMN_BLOCK(8)
+    ADD_COLUMN_BLOCK(4)
+    ADD_COLUMN_BLOCK(2)
+    ADD_COLUMN_BLOCK(1)
+}
+
 Tensor *op_linear_forward(Engine *eng, Node *node)
 {
     Tensor *x = node->inputs[0], *w = node->inputs[1];
@@ -373,10 +399,11 @@ Tensor *op_linear_forward(Engine *eng, Node *node)
     if (bias) { /* every row of Y starts as the bias */
         const float *bd = tensor_data(bias);
         int64_t bs = bias->stride[0];
-        for (int64_t j = 0; j < outf && rows > 0; j++)
-            Y[j] = bd[j * bs];
-        for (int64_t r = 1; r < rows; r++)
-            memcpy(Y + r * outf, Y, (size_t)outf * sizeof *Y);
+        /* element by element: rows are often a few floats long, where a
+         * memcpy call per row cost more than the copy */
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = 0; j < outf; j++)
+                Y[r * outf + j] = bd[j * bs];
     }
     /* Y (N × out) = X (N × in) · Wᵀ (in × out) + Y */
     sgemm(gx.trans, !gw.trans, rows, outf, in, 1.0f, tensor_data(X), gx.ld, tensor_data(W), gw.ld,
@@ -410,13 +437,8 @@ bool op_linear_backward(Engine *eng, Node *node, const Tensor *gout, Tensor **gi
               tensor_data(gin[1]), in);
         tensor_release(X);
     }
-    if (node->n_inputs > 2 && gin[2]) {
-        /* db (out) += Σ over rows of dY */
-        float *db = tensor_data(gin[2]);
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t j = 0; j < outf; j++)
-                db[j] += G[r * outf + j];
-    }
+    if (node->n_inputs > 2 && gin[2])
+        add_column_sums(tensor_data(gin[2]), G, rows, outf);
     return true;
 }
 
