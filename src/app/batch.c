@@ -67,11 +67,10 @@ static void on_event(void *ctx, const Event *ev)
     }
 }
 
-bool batch_read_line(void *ctx, const char *prompt, char **out)
+bool read_line_from_stdin(FILE *prompt_to, const char *prompt, char **out)
 {
-    BatchFrontend *b = ctx;
-    fputs(prompt, b->out);
-    fflush(b->out);
+    fputs(prompt, prompt_to);
+    fflush(prompt_to);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, stdin);
@@ -83,6 +82,11 @@ bool batch_read_line(void *ctx, const char *prompt, char **out)
         line[n - 1] = '\0';
     *out = line;
     return true;
+}
+
+bool batch_read_line(void *ctx, const char *prompt, char **out)
+{
+    return read_line_from_stdin(((BatchFrontend *)ctx)->out, prompt, out);
 }
 
 Frontend batch_frontend(BatchFrontend *b)

@@ -24,6 +24,9 @@ typedef struct BatchFrontend {
 void batch_init(BatchFrontend *b, FILE *out, FILE *err);
 /* The Frontend whose callbacks write through b. */
 Frontend batch_frontend(BatchFrontend *b);
+/* Show the prompt on `prompt_to`, read one line of stdin (without its
+ * newline) into *out (malloc'd); false at the end of input. */
+bool read_line_from_stdin(FILE *prompt_to, const char *prompt, char **out);
 /* Reads a line for ask() from stdin. */
 bool batch_read_line(void *ctx, const char *prompt, char **out);
 /* The chart text of a figure (shared with other front-ends). */

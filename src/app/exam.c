@@ -120,19 +120,7 @@ static void on_exam_event(void *ctx, const Event *ev)
 static bool exam_read_line(void *ctx, const char *prompt, char **out)
 {
     (void)ctx;
-    fputs(prompt, stderr);
-    fflush(stderr);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0) {
-        free(line);
-        return false;
-    }
-    if (n > 0 && line[n - 1] == '\n')
-        line[n - 1] = '\0';
-    *out = line;
-    return true;
+    return read_line_from_stdin(stderr, prompt, out);
 }
 
 static double now_seconds(void)

@@ -566,6 +566,23 @@ bool arg_shape(Interp *in, const Value *vals, int n, const char *what, int *ndim
     return true;
 }
 
+/* A NumPy element as Python sees it: np.float32 values read back as their
+ * shortest float32 decimal (0.1, not 0.10000000149011612); int64 and bool
+ * as int and bool. */
+Value numpy_element_value(const Tensor *t)
+{
+    float x = tensor_get_flat(t, 0);
+    if (t->dtype == DTYPE_BOOL)
+        return val_bool(x != 0.0f);
+    if (t->dtype == DTYPE_INT64)
+        return val_int((int64_t)x);
+    StrBuf sb = STRBUF_INIT;
+    numpy_format_float32_scalar(&sb, x);
+    double d = strtod(sb_str(&sb), NULL);
+    sb_free(&sb);
+    return val_float(d);
+}
+
 /* ---- nested lists -> tensors (torch.tensor, np.array) ---- */
 
 typedef struct NestedShape {

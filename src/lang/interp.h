@@ -193,6 +193,8 @@ Value native_new(Interp *in, const char *name, NativeFn fn, Value self);
 /* Wrap an engine tensor (takes over the reference `t`). */
 Value val_tensor(Interp *in, Tensor *t);
 Value val_numpy(Interp *in, Tensor *t);
+/* The first element of t as NumPy hands out elements: a Python number. */
+Value numpy_element_value(const Tensor *t);
 static inline Tensor *val_as_tensor(Value v)
 {
     return val_is(v, OBJ_TENSOR) ? ((ObjTensor *)v.as.obj)->t : NULL;

@@ -36,21 +36,6 @@ static Tensor *self_tensor(Value self)
     return AS_TENSOR(self)->t;
 }
 
-/* A NumPy scalar as Python sees it: np.float32 values read back as their
- * shortest float32 decimal (0.1, not 0.10000000149011612). */
-static Value numpy_scalar_value(const Tensor *t)
-{
-    float x = tensor_get_flat(t, 0);
-    if (t->dtype == DTYPE_BOOL)
-        return val_bool(x != 0.0f);
-    if (t->dtype == DTYPE_INT64)
-        return val_int((int64_t)x);
-    StrBuf sb = STRBUF_INIT;
-    numpy_format_float32_scalar(&sb, x);
-    double d = strtod(sb_str(&sb), NULL);
-    sb_free(&sb);
-    return val_float(d);
-}
 
 /* Wrap a new engine result `r` like `like` (a torch tensor or a NumPy array).
  * r == NULL reports the engine's error. */
@@ -66,7 +51,7 @@ static bool wrap_like(Interp *in, Value like, Tensor *r, Value *out)
 static bool wrap_reduced(Interp *in, Value like, Tensor *r, Value *out)
 {
     if (r && is_numpy(like) && r->ndim == 0) {
-        *out = numpy_scalar_value(r);
+        *out = numpy_element_value(r);
         tensor_release(r);
         return true;
     }

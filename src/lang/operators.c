@@ -933,22 +933,6 @@ static bool range_getitem(Interp *in, Value v, Value index, Value *out)
 
 /* ---- indexing tensors ---- */
 
-/* A NumPy element is a Python number (NumPy's scalars print and compute as
- * Python's here); a float32 element reads back as its shortest decimal. */
-static Value numpy_scalar(Interp *in, const Tensor *t)
-{
-    float x = tensor_get_flat(t, 0);
-    if (t->dtype == DTYPE_BOOL)
-        return val_bool(x != 0.0f);
-    if (t->dtype == DTYPE_INT64)
-        return val_int((int64_t)x);
-    StrBuf sb = STRBUF_INIT;
-    numpy_format_float32_scalar(&sb, x);
-    double d = strtod(sb_str(&sb), NULL);
-    sb_free(&sb);
-    (void)in;
-    return val_float(d);
-}
 
 static bool index_list_values(Interp *in, Value index, int64_t **out, int64_t *n)
 {
@@ -1077,7 +1061,7 @@ static bool tensor_getitem(Interp *in, Value v, Value index, Value *out)
     if (!tensor_apply_index(in, val_as_tensor(v), index, &r))
         return false;
     if (AS_TENSOR(v)->is_numpy && r->ndim == 0) {
-        *out = numpy_scalar(in, r);
+        *out = numpy_element_value(r);
         tensor_release(r);
         return true;
     }
