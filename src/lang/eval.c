@@ -683,7 +683,8 @@ static bool exec_augassign(Interp *in, const Stmt *s)
         tensor_release(before);
     } else if (val_is(cur, OBJ_LIST) && s->u.augassign.op == BIN_ADD) {
         /* list += iterable extends in place */
-        ObjIter *it;
+        ObjIter *it = NULL;   /* stays NULL when rhs is not iterable */
+        set_call_site(in, s->u.augassign.op_pos);
         ok = value_iter(in, rhs, &it);
         while (ok) {
             Value x;
@@ -798,7 +799,8 @@ static bool comprehension_loop(Interp *in, const Expr *e, int level, ObjList *re
     Value seq;
     if (!eval_expr(in, cf->iter, &seq))
         return false;
-    ObjIter *it;
+    ObjIter *it = NULL;   /* stays NULL when seq is not iterable */
+    set_call_site(in, cf->iter->pos);
     bool ok = value_iter(in, seq, &it);
     value_release(seq);
     while (ok) {
