@@ -30,18 +30,24 @@ static void stack_push(NodeStack *s, Node *node)
  * this was its last owner. */
 static void free_tensor_shallow(Tensor *t, NodeStack *pending)
 {
+    Engine *eng = t->storage->eng;
     storage_release(t->storage);
     if (t->grad && --t->grad->refcount == 0)
         free_tensor_shallow(t->grad, pending); /* a gradient has no gradient of its own */
     if (t->grad_fn && --t->grad_fn->refcount == 0)
         stack_push(pending, t->grad_fn);
-    free(t);
+    engine_object_free(eng, t, sizeof *t);
 }
 
 static void drop_tensor_ref(Tensor *t, NodeStack *pending)
 {
     if (t && --t->refcount == 0)
         free_tensor_shallow(t, pending);
+}
+
+static size_t node_inputs_bytes(int n_inputs)
+{
+    return (size_t)(n_inputs > 0 ? n_inputs : 1) * sizeof(Tensor *);
 }
 
 /* Release what a node holds (inputs, saved values, scratch); the node itself
@@ -51,7 +57,7 @@ static void node_drop_buffers(Node *n, NodeStack *pending)
     if (n->inputs) {
         for (int i = 0; i < n->n_inputs; i++)
             drop_tensor_ref(n->inputs[i], pending);
-        free(n->inputs);
+        engine_object_free(n->eng, n->inputs, node_inputs_bytes(n->n_inputs));
         n->inputs = NULL;
     }
     for (int i = 0; i < NODE_MAX_SAVED; i++) {
@@ -69,7 +75,7 @@ static void free_pending(NodeStack *pending)
     while (pending->n > 0) {
         Node *n = pending->items[--pending->n];
         node_drop_buffers(n, pending);
-        free(n);
+        engine_object_free(n->eng, n, sizeof *n);
     }
     free(pending->items);
 }
@@ -109,8 +115,8 @@ static bool any_input_requires_grad(int n, Tensor *const *inputs)
 static Node *node_new(Engine *eng, OpKind kind, int n_inputs, Tensor *const *inputs,
                       const OpArgs *args)
 {
-    Node *node = calloc(1, sizeof *node);
-    Tensor **in = calloc((size_t)(n_inputs > 0 ? n_inputs : 1), sizeof *in);
+    Node *node = engine_object_alloc(eng, sizeof *node);
+    Tensor **in = engine_object_alloc(eng, node_inputs_bytes(n_inputs));
     int64_t *indices = NULL;
     if (args && args->indices && args->n_indices > 0) {
         indices = malloc((size_t)args->n_indices * sizeof *indices);
@@ -118,13 +124,14 @@ static Node *node_new(Engine *eng, OpKind kind, int n_inputs, Tensor *const *inp
             memcpy(indices, args->indices, (size_t)args->n_indices * sizeof *indices);
     }
     if (!node || !in || (args && args->indices && args->n_indices > 0 && !indices)) {
-        free(node);
-        free(in);
+        engine_object_free(eng, node, sizeof *node);
+        engine_object_free(eng, in, node_inputs_bytes(n_inputs));
         free(indices);
         engine_fail(eng, "out of memory");
         return NULL;
     }
     node->refcount = 1;
+    node->eng = eng;
     node->op = kind;
     node->n_inputs = n_inputs;
     node->inputs = in;

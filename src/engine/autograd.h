@@ -71,6 +71,7 @@ typedef struct OpArgs {
 
 struct Node {
     int refcount;
+    Engine *eng;                     /* whose small-object lists it goes back to */
     OpKind op;
     int n_inputs;
     Tensor **inputs;                 /* owned references; NULL once freed */

@@ -38,6 +38,76 @@ static void format_megabytes(char *buf, size_t size, size_t bytes)
     snprintf(buf, size, "%.1f MB", (double)bytes / (1024.0 * 1024.0));
 }
 
+/* ---- small blocks ---- */
+
+void small_blocks_enable(SmallBlocks *c)
+{
+#ifndef __SANITIZE_ADDRESS__
+    c->enabled = true;
+#else
+    (void)c;
+#endif
+}
+
+static int small_class(size_t bytes)
+{
+    return bytes == 0 ? 0 : (int)((bytes - 1) / 16);
+}
+
+void *small_blocks_alloc(SmallBlocks *c, size_t bytes)
+{
+    if (!c->enabled || bytes > SMALL_BLOCK_MAX)
+        return calloc(1, bytes ? bytes : 1);
+    int k = small_class(bytes);
+    void *p = c->head[k];
+    if (!p)
+        return calloc(1, (size_t)(k + 1) * 16); /* the class's full size: any request of it fits */
+    memcpy(&c->head[k], p, sizeof(void *));
+    c->count[k]--;
+    memset(p, 0, (size_t)(k + 1) * 16);
+    return p;
+}
+
+void small_blocks_free(SmallBlocks *c, void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (!c->enabled || bytes > SMALL_BLOCK_MAX) {
+        free(p);
+        return;
+    }
+    int k = small_class(bytes);
+    if (c->count[k] >= SMALL_BLOCK_DEPTH) {
+        free(p);
+        return;
+    }
+    memcpy(p, &c->head[k], sizeof(void *));
+    c->head[k] = p;
+    c->count[k]++;
+}
+
+void small_blocks_drain(SmallBlocks *c)
+{
+    for (int k = 0; k < SMALL_BLOCK_CLASSES; k++) {
+        while (c->head[k]) {
+            void *p = c->head[k];
+            memcpy(&c->head[k], p, sizeof(void *));
+            free(p);
+        }
+        c->count[k] = 0;
+    }
+}
+
+void *engine_object_alloc(Engine *eng, size_t bytes)
+{
+    return small_blocks_alloc(&eng->blocks, bytes);
+}
+
+void engine_object_free(Engine *eng, void *p, size_t bytes)
+{
+    small_blocks_free(&eng->blocks, p, bytes);
+}
+
 /* ---- the buffer cache ---- */
 
 void engine_enable_buffer_cache(Engine *eng, size_t max_bytes)
@@ -46,6 +116,7 @@ void engine_enable_buffer_cache(Engine *eng, size_t max_bytes)
     max_bytes = 0;
 #endif
     eng->cache.max_bytes = max_bytes;
+    small_blocks_enable(&eng->blocks);
 }
 
 static void cache_drop(EngineBufferCache *c, int i)
@@ -92,6 +163,7 @@ void engine_release_buffers(Engine *eng)
         free(c->slot[i].data);
     c->count = 0;
     c->bytes = 0;
+    small_blocks_drain(&eng->blocks);
 }
 
 /* ---- memory accounting ---- */
@@ -105,7 +177,11 @@ void *engine_alloc(Engine *eng, size_t bytes, const char *what)
         engine_fail(eng, "%s too large: %s would exceed the memory limit of %s", what, want, cap);
         return NULL;
     }
-    void *p = bytes >= ENGINE_CACHE_MIN_BYTES && eng->cache.count ? cache_take(&eng->cache, bytes) : NULL;
+    void *p = NULL;
+    if (bytes <= SMALL_BLOCK_MAX)
+        p = small_blocks_alloc(&eng->blocks, bytes);
+    else if (bytes >= ENGINE_CACHE_MIN_BYTES && eng->cache.count)
+        p = cache_take(&eng->cache, bytes);
     if (!p)
         p = malloc(bytes ? bytes : 1);
     if (!p && eng->cache.count) {
@@ -126,7 +202,9 @@ void engine_free_accounted(Engine *eng, void *p, size_t bytes)
 {
     if (!p)
         return;
-    if (!cache_put(&eng->cache, p, bytes))
+    if (bytes <= SMALL_BLOCK_MAX)
+        small_blocks_free(&eng->blocks, p, bytes);
+    else if (!cache_put(&eng->cache, p, bytes))
         free(p);
     eng->bytes_in_use -= bytes;
 }

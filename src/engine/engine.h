@@ -57,6 +57,30 @@ typedef struct EngineBufferCache {
     } slot[ENGINE_CACHE_SLOTS];   /* oldest first */
 } EngineBufferCache;
 
+/* Free lists of small blocks (tensor headers, storages, graph nodes, tiny
+ * tensor data), one per 16-byte size class up to SMALL_BLOCK_MAX bytes. A
+ * line of nnl makes and drops dozens of these; popping a list costs a few
+ * instructions where malloc + free cost over a hundred. Off until enabled;
+ * disabled lists pass straight to calloc/free. */
+#define SMALL_BLOCK_MAX 256
+#define SMALL_BLOCK_CLASSES (SMALL_BLOCK_MAX / 16)
+#define SMALL_BLOCK_DEPTH 256 /* blocks kept per class */
+
+typedef struct SmallBlocks {
+    bool enabled;
+    void *head[SMALL_BLOCK_CLASSES]; /* each free block starts with the next one's address */
+    int count[SMALL_BLOCK_CLASSES];
+} SmallBlocks;
+
+/* A zeroed block of `bytes`, or NULL when out of memory. */
+void *small_blocks_alloc(SmallBlocks *c, size_t bytes);
+/* Give back a block from small_blocks_alloc of the same `bytes`. */
+void small_blocks_free(SmallBlocks *c, void *p, size_t bytes);
+/* Free every kept block (the lists stay enabled). */
+void small_blocks_drain(SmallBlocks *c);
+/* Keep freed blocks from now on (never in AddressSanitizer builds). */
+void small_blocks_enable(SmallBlocks *c);
+
 typedef struct Engine {
     char error[ENGINE_ERROR_MAX]; /* the last failure's message */
     size_t bytes_in_use;          /* tensor storage currently allocated */
@@ -68,6 +92,7 @@ typedef struct Engine {
      * evaluator to stop at the next safe point. The engine only reads it. */
     volatile int *interrupt_flag;
     EngineBufferCache cache;
+    SmallBlocks blocks;
 } Engine;
 
 /* An engine with seed 0, grad mode on and the default memory cap. */
@@ -86,13 +111,20 @@ void *engine_alloc(Engine *eng, size_t bytes, const char *what);
 void engine_free_accounted(Engine *eng, void *p, size_t bytes);
 void engine_set_max_bytes(Engine *eng, size_t max_bytes);
 
-/* Keep up to max_bytes of freed buffers for reuse (off after engine_init).
- * Cached memory is not "in use" for the memory limit. An Engine whose cache
- * was enabled must be finished with engine_release_buffers, which frees what
- * the cache holds (the cache stays enabled). Builds with AddressSanitizer
- * never cache, so that a use after free is still seen. */
+
+/* Keep up to max_bytes of freed buffers for reuse (off after engine_init),
+ * and small freed objects on eng->blocks. Cached memory is not "in use" for
+ * the memory limit. An Engine whose cache was enabled must be finished with
+ * engine_release_buffers, which frees what the caches hold (they stay
+ * enabled). Builds with AddressSanitizer never cache, so that a use after
+ * free is still seen. */
 void engine_enable_buffer_cache(Engine *eng, size_t max_bytes);
 void engine_release_buffers(Engine *eng);
+
+/* Zeroed small objects of the engine (tensor headers, nodes) and their
+ * release; through eng->blocks. */
+void *engine_object_alloc(Engine *eng, size_t bytes);
+void engine_object_free(Engine *eng, void *p, size_t bytes);
 
 /* Random numbers (all draw from eng->rng). */
 void rng_seed(Rng *rng, uint64_t seed);

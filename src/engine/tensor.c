@@ -12,14 +12,14 @@
 
 static Storage *storage_new(Engine *eng, int64_t numel)
 {
-    Storage *s = malloc(sizeof *s);
+    Storage *s = engine_object_alloc(eng, sizeof *s);
     if (!s) {
         engine_fail(eng, "out of memory");
         return NULL;
     }
     s->data = engine_alloc(eng, (size_t)numel * sizeof(float), "tensor");
     if (!s->data) {
-        free(s);
+        engine_object_free(eng, s, sizeof *s);
         return NULL;
     }
     s->refcount = 1;
@@ -33,7 +33,7 @@ void storage_release(Storage *s)
     if (!s || --s->refcount > 0)
         return;
     engine_free_accounted(s->eng, s->data, (size_t)s->numel * sizeof(float));
-    free(s);
+    engine_object_free(s->eng, s, sizeof *s);
 }
 
 /* ---- shapes ---- */
@@ -84,7 +84,7 @@ void tensor_set_contiguous_strides(Tensor *t)
 
 Tensor *tensor_wrap_storage(Engine *eng, Storage *s, DType dtype, int ndim, const int64_t *shape)
 {
-    Tensor *t = calloc(1, sizeof *t);
+    Tensor *t = engine_object_alloc(eng, sizeof *t);
     if (!t) {
         engine_fail(eng, "out of memory");
         return NULL;
@@ -456,7 +456,7 @@ Tensor *tensor_contiguous(Engine *eng, Tensor *t)
 
 Tensor *tensor_alias(Engine *eng, Tensor *t)
 {
-    Tensor *a = calloc(1, sizeof *a);
+    Tensor *a = engine_object_alloc(eng, sizeof *a);
     if (!a) {
         engine_fail(eng, "out of memory");
         return NULL;

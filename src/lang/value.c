@@ -11,6 +11,8 @@ void heap_init(Heap *heap)
 {
     heap->first = NULL;
     heap->live = 0;
+    memset(&heap->blocks, 0, sizeof heap->blocks);
+    small_blocks_enable(&heap->blocks);
 }
 
 static void *checked_calloc(size_t n, size_t size)
@@ -30,16 +32,22 @@ static void *checked_realloc(void *p, size_t size)
 }
 
 /* Each object is preceded by a pointer to its Heap, so an object being freed
- * can unlink itself from its heap's list without being told which heap. */
+ * can unlink itself from its heap's list without being told which heap, and
+ * by its size, so that its block goes back to the heap's free lists. */
 typedef struct ObjHeader {
     Heap *heap;
+    size_t bytes; /* header included */
 } ObjHeader;
 
 Obj *obj_alloc(Heap *heap, ObjKind kind, size_t size)
 {
-    ObjHeader *hdr = checked_calloc(1, sizeof(ObjHeader) + size);
+    size_t bytes = sizeof(ObjHeader) + size;
+    ObjHeader *hdr = small_blocks_alloc(&heap->blocks, bytes);
+    if (!hdr)
+        abort(); /* small bookkeeping; tensor data has its own accounted path */
     Obj *o = (Obj *)(hdr + 1);
     hdr->heap = heap;
+    hdr->bytes = bytes;
     o->kind = kind;
     o->refcount = 1;
     o->heap_prev = NULL;
@@ -62,7 +70,7 @@ static void obj_unlink_and_free(Obj *o)
     if (o->heap_next)
         o->heap_next->heap_prev = o->heap_prev;
     heap->live--;
-    free(hdr);
+    small_blocks_free(&heap->blocks, hdr, hdr->bytes);
 }
 
 /* Objects whose count reached zero, freed without recursion (a list nested a
@@ -70,15 +78,33 @@ static void obj_unlink_and_free(Obj *o)
 typedef struct FreeList {
     Obj **items;
     size_t n, cap;
+    Obj *first_items[32]; /* most frees need no more: no malloc for them */
 } FreeList;
+
+static void free_list_init(FreeList *fl)
+{
+    fl->items = fl->first_items;
+    fl->n = 0;
+    fl->cap = sizeof fl->first_items / sizeof fl->first_items[0];
+}
+
+static void free_list_done(FreeList *fl)
+{
+    if (fl->items != fl->first_items)
+        free(fl->items);
+}
 
 static void drop(FreeList *fl, Value v)
 {
     if (v.kind != VAL_OBJ || --v.as.obj->refcount > 0)
         return;
     if (fl->n == fl->cap) {
-        fl->cap = fl->cap ? fl->cap * 2 : 32;
-        fl->items = checked_realloc(fl->items, fl->cap * sizeof *fl->items);
+        Obj **items = checked_realloc(fl->items == fl->first_items ? NULL : fl->items,
+                                      2 * fl->cap * sizeof *items);
+        if (fl->items == fl->first_items)
+            memcpy(items, fl->first_items, sizeof fl->first_items);
+        fl->items = items;
+        fl->cap *= 2;
     }
     fl->items[fl->n++] = v.as.obj;
 }
@@ -217,16 +243,15 @@ static void obj_drop_contents(FreeList *fl, Obj *o)
 
 void obj_free(Obj *o)
 {
-    FreeList fl = {0};
-    fl.items = checked_realloc(NULL, 32 * sizeof *fl.items);
-    fl.cap = 32;
+    FreeList fl;
+    free_list_init(&fl);
     fl.items[fl.n++] = o;
     while (fl.n > 0) {
         Obj *next = fl.items[--fl.n];
         obj_drop_contents(&fl, next);
         obj_unlink_and_free(next);
     }
-    free(fl.items);
+    free_list_done(&fl);
 }
 
 void heap_free(Heap *heap)
@@ -234,14 +259,16 @@ void heap_free(Heap *heap)
     /* What is left is held only by cycles (or by nothing at all after the
      * interpreter dropped its roots). Empty every object first without
      * freeing any, then free them all. */
-    FreeList fl = {0};
+    FreeList fl;
+    free_list_init(&fl);
     for (Obj *o = heap->first; o; o = o->heap_next) {
         o->refcount = 1 << 30; /* children dropped below must not be freed yet */
         obj_drop_contents(&fl, o);
     }
-    free(fl.items);
+    free_list_done(&fl);
     while (heap->first)
         obj_unlink_and_free(heap->first);
+    small_blocks_drain(&heap->blocks);
 }
 
 /* ---- strings ---- */

@@ -78,6 +78,7 @@ struct Obj {
 typedef struct Heap {
     Obj *first;
     size_t live;                 /* objects alive */
+    SmallBlocks blocks;          /* freed objects kept for the next ones */
 } Heap;
 
 typedef struct ObjStr {
@@ -295,7 +296,8 @@ static inline void value_release(Value v)
 /* ---- heap ---- */
 
 void heap_init(Heap *heap);
-/* Free every object still alive (reference cycles included). */
+/* Free every object still alive (reference cycles included), and the
+ * blocks kept for reuse. */
 void heap_free(Heap *heap);
 /* A new object of `size` bytes, refcount 1, zeroed past the header. */
 Obj *obj_alloc(Heap *heap, ObjKind kind, size_t size);

@@ -1,6 +1,6 @@
 /*
- * test_engine_memory.c - memory accounting, the memory limit and the cache of
- * freed buffers (engine_enable_buffer_cache).
+ * test_engine_memory.c - memory accounting, the memory limit, the cache of
+ * freed buffers (engine_enable_buffer_cache) and the small-block lists.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "ops.h"
 #include "tensor.h"
 
 enum { BIG = 64 * 1024 };
@@ -177,6 +178,93 @@ static void test_tensors_reuse_storage(void **state)
     engine_release_buffers(&eng);
 }
 
+/* Small blocks: a freed block comes back zeroed for any request of its
+ * 16-byte class; each class keeps at most SMALL_BLOCK_DEPTH blocks. */
+static void test_small_blocks_reuse(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_CACHE();
+    SmallBlocks c = {0};
+    small_blocks_enable(&c);
+    unsigned char *a = small_blocks_alloc(&c, 40);
+    assert_non_null(a);
+    memset(a, 0xab, 40);
+    small_blocks_free(&c, a, 40);
+    assert_int_equal(c.count[2], 1);
+    unsigned char *b = small_blocks_alloc(&c, 48); /* same class (33..48 bytes) */
+    assert_ptr_equal(b, a);
+    for (int i = 0; i < 48; i++)
+        assert_int_equal(b[i], 0);
+    unsigned char *d = small_blocks_alloc(&c, 49); /* the next class */
+    assert_ptr_not_equal(d, a);
+    small_blocks_free(&c, b, 48);
+    small_blocks_free(&c, d, 49);
+    void *big = small_blocks_alloc(&c, SMALL_BLOCK_MAX + 1); /* not kept */
+    small_blocks_free(&c, big, SMALL_BLOCK_MAX + 1);
+    small_blocks_drain(&c);
+    for (int k = 0; k < SMALL_BLOCK_CLASSES; k++) {
+        assert_null(c.head[k]);
+        assert_int_equal(c.count[k], 0);
+    }
+}
+
+static void test_small_blocks_depth(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_CACHE();
+    SmallBlocks c = {0};
+    small_blocks_enable(&c);
+    enum { N = SMALL_BLOCK_DEPTH + 3 };
+    static void *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = small_blocks_alloc(&c, 16);
+    for (int i = 0; i < N; i++)
+        small_blocks_free(&c, p[i], 16);
+    assert_int_equal(c.count[0], SMALL_BLOCK_DEPTH);
+    small_blocks_drain(&c);
+}
+
+/* Disabled lists keep nothing. */
+static void test_small_blocks_disabled(void **state)
+{
+    (void)state;
+    SmallBlocks c = {0};
+    void *a = small_blocks_alloc(&c, 32);
+    assert_non_null(a);
+    small_blocks_free(&c, a, 32);
+    assert_int_equal(c.count[1], 0);
+    assert_null(c.head[1]);
+}
+
+/* Tensor headers, storages and graph nodes go back to the engine's lists
+ * and come out again for the next op. */
+static void test_engine_objects_are_reused(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_CACHE();
+    Engine eng;
+    engine_init(&eng);
+    engine_enable_buffer_cache(&eng, 1024 * 1024);
+    Tensor *w = tensor_full(&eng, DTYPE_FLOAT32, 1, (const int64_t[]){3}, 2.0);
+    w->requires_grad = true;
+    for (int round = 0; round < 3; round++) {
+        Tensor *y = tensor_mul(&eng, w, w);
+        assert_non_null(y);
+        assert_non_null(y->grad_fn);
+        assert_true(tensor_data(y)[1] == 4.0f);
+        tensor_release(y);
+    }
+    int kept = 0;
+    for (int k = 0; k < SMALL_BLOCK_CLASSES; k++)
+        kept += eng.blocks.count[k];
+    assert_true(kept >= 3); /* at least a tensor header, a storage and a node */
+    tensor_release(w);
+    assert_int_equal(eng.bytes_in_use, 0);
+    engine_release_buffers(&eng);
+    for (int k = 0; k < SMALL_BLOCK_CLASSES; k++)
+        assert_int_equal(eng.blocks.count[k], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +276,10 @@ int main(void)
         cmocka_unit_test(test_slots_bound),
         cmocka_unit_test(test_cached_bytes_do_not_count_against_the_limit),
         cmocka_unit_test(test_tensors_reuse_storage),
+        cmocka_unit_test(test_small_blocks_reuse),
+        cmocka_unit_test(test_small_blocks_depth),
+        cmocka_unit_test(test_small_blocks_disabled),
+        cmocka_unit_test(test_engine_objects_are_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
