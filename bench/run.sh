@@ -2,7 +2,7 @@
 # nnrepl against PyTorch on the course's models (see docs/performance.md).
 #
 #   bench/run.sh [--short] [--threads "1 2"] [--runs N] [--no-torch] [--no-extras]
-#                [--nnrepl PATH]
+#                [--nnrepl PATH] [--only "NAME ..."]
 #
 # Each benchmark exists twice, bench/nnl/NAME.nnl (run with `nnrepl --batch`)
 # and bench/torch/NAME.py (run with /usr/bin/python3); each times its own
@@ -20,6 +20,8 @@
 #   --no-torch   nnrepl only (also when /usr/bin/python3 cannot import torch)
 #   --no-extras  skip startup time, first TUI frame and the lessons' memory
 #   --nnrepl P   the nnrepl to run (default $NNREPL, else build/src/app/nnrepl)
+#   --only L     these benchmarks only (of: scalar_autograd diabetes_mlp
+#                cifar_lenet mnist_cnn)
 #
 # Builds nothing. The test suite runs `--short --no-torch` (meson test
 # --suite bench): it checks that the programs run, never their times.
@@ -37,7 +39,7 @@ TORCH=1
 EXTRAS=1
 
 usage() {
-    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
         --no-torch) TORCH=0 ;;
         --no-extras) EXTRAS=0 ;;
         --nnrepl) [ $# -ge 2 ] || usage; NNREPL=$2; shift ;;
+        --only) [ $# -ge 2 ] || usage; BENCHES=$2; shift ;;
         -h|--help) usage ;;
         *) echo "run.sh: unknown option $1" >&2; usage ;;
     esac
