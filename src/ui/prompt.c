@@ -27,6 +27,13 @@ static int n_lines;
 static PromptKey keys[QUEUE_SIZE];
 static int n_keys;
 
+/* In a UTF-8 locale Readline gets whole, valid UTF-8 characters only:
+ * stray and malformed bytes are dropped (some of Readline's motions loop
+ * forever on them). */
+static bool utf8_input;
+static unsigned char partial[4];
+static int partial_len, partial_want;
+
 static int read_byte(FILE *unused)
 {
     (void)unused;
@@ -137,6 +144,8 @@ static void bind_keys(void)
     bind_key("kpp", "\033[5~", key_page_up);
     bind_key("knp", "\033[6~", key_page_down);
     rl_bind_key(12, key_redraw);   /* Ctrl-L */
+    /* M-C-j would switch to vi mode: a stray key must not change the editor */
+    rl_unbind_function_in_map(rl_vi_editing_mode, emacs_meta_keymap);
 }
 
 /* ---- life cycle ---- */
@@ -160,6 +169,8 @@ void prompt_init(const PromptHooks *h, const char *history_path)
     rl_completion_display_matches_hook = display_matches;
     rl_completion_query_items = -1;
     rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(+-*/%,[]).:!~^";
+    utf8_input = MB_CUR_MAX > 1;
+    partial_want = 0;
     rl_initialize();
     rl_variable_bind("bell-style", "none");
     rl_variable_bind("show-all-if-ambiguous", "on");
@@ -203,11 +214,56 @@ void prompt_begin(const char *prompt)
     rl_callback_handler_install(prompt, on_line);
 }
 
-void prompt_feed(int byte)
+static void feed_byte(int byte)
 {
     pending_byte = byte;
     byte_waiting = true;
     rl_callback_read_char();
+}
+
+
+/* Overlong forms, surrogates and code points past U+10FFFF are not. */
+static bool utf8_valid(const unsigned char *b, int n)
+{
+    if (n == 3 && ((b[0] == 0xe0 && b[1] < 0xa0) || (b[0] == 0xed && b[1] >= 0xa0)))
+        return false;
+    if (n == 4 && ((b[0] == 0xf0 && b[1] < 0x90) || (b[0] == 0xf4 && b[1] >= 0x90)))
+        return false;
+    return true;
+}
+
+void prompt_feed(int byte)
+{
+    unsigned char b = (unsigned char)byte;
+    /* Readline 8.2 crashes on a C-x prefix typed during Ctrl-R's search
+     * (C-r, C-x, then a key C-x does not bind): there it means nothing */
+    if (b == 0x18 && RL_ISSTATE(RL_STATE_ISEARCH))
+        return;
+    if (!utf8_input || (partial_want == 0 && b < 0x80)) {
+        feed_byte(byte);
+        return;
+    }
+    if (partial_want == 0) {
+        if (b >= 0xc2 && b <= 0xf4) {
+            partial[0] = b;
+            partial_len = 1;
+            partial_want = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+        }
+        return;
+    }
+    if ((b & 0xc0) != 0x80) {
+        /* the character was cut short: drop it, take this byte afresh */
+        partial_want = 0;
+        prompt_feed(byte);
+        return;
+    }
+    partial[partial_len++] = b;
+    if (partial_len < partial_want)
+        return;
+    partial_want = 0;
+    if (utf8_valid(partial, partial_len))
+        for (int i = 0; i < partial_len; i++)
+            feed_byte(partial[i]);
 }
 
 bool prompt_take_line(char **line)
@@ -231,12 +287,20 @@ PromptKey prompt_take_key(void)
     return k;
 }
 
+/* As Readline's own callback example does on SIGINT: drop the line's
+ * state (its undo list, a search, a numeric argument), then start a fresh
+ * line with the same prompt. */
 void prompt_cancel(void)
 {
-    rl_callback_sigcleanup();
+    char *prompt = strdup(rl_prompt ? rl_prompt : "");
     rl_free_line_state();
-    rl_replace_line("", 0);
-    rl_point = rl_end = rl_mark = 0;
+    rl_callback_sigcleanup();
+    rl_callback_handler_remove();
+    partial_want = 0;
+    if (prompt) {
+        rl_callback_handler_install(prompt, on_line);
+        free(prompt);
+    }
     redisplay();
 }
 

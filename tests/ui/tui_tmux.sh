@@ -242,6 +242,17 @@ keys Enter
 type_line "print('two', len(hist))"
 wait_for "two 2"
 
+STEP="odd input"
+# keys that once upset Readline: a C-x prefix inside Ctrl-R's search,
+# malformed UTF-8, M-C-j (vi mode), a keyboard macro, undo after Ctrl-C
+keys C-r a C-x y
+tmux -L "$SOCKET" send-keys -l -- "$(printf 'x\377\376\300\200y\355\240\200z')"
+keys C-c Escape C-j
+tmux -L "$SOCKET" send-keys -l -- "abc"
+keys C-x "(" d e C-x ")" C-x e C-_ C-_ C-c Up Up C-a C-k C-c C-_ C-_
+type_line "print('odd', 40 + 2)"
+wait_for "odd 42"
+
 STEP="quit"
 quit_ok
 
