@@ -223,7 +223,7 @@ int repl_main(const AppOptions *o, const char *lesson)
     rl_readline_name = "nnrepl";
     rl_signal_event_hook = on_signal_event;
     rl_attempted_completion_function = attempt_completion;
-    rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(+-*/%,[";
+    rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(+-*/%,[.";
     completion_interp = in;
     char *hist = history_path();
     if (hist)
