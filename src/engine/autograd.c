@@ -11,17 +11,33 @@
 typedef struct NodeStack {
     Node **items;
     size_t n, cap;
+    Node *first_items[16]; /* most stacks need no more: no malloc for them */
 } NodeStack;
+
+static void stack_init(NodeStack *s)
+{
+    s->items = s->first_items;
+    s->n = 0;
+    s->cap = sizeof s->first_items / sizeof s->first_items[0];
+}
+
+static void stack_done(NodeStack *s)
+{
+    if (s->items != s->first_items)
+        free(s->items);
+}
 
 static void stack_push(NodeStack *s, Node *node)
 {
     if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        Node **items = realloc(s->items, cap * sizeof *items);
+        bool first = s->items == s->first_items;
+        Node **items = realloc(first ? NULL : s->items, 2 * s->cap * sizeof *items);
         if (!items)
             abort(); /* a few bytes per node; the graph itself would not fit */
+        if (first)
+            memcpy(items, s->first_items, sizeof s->first_items);
         s->items = items;
-        s->cap = cap;
+        s->cap *= 2;
     }
     s->items[s->n++] = node;
 }
@@ -77,12 +93,13 @@ static void free_pending(NodeStack *pending)
         node_drop_buffers(n, pending);
         engine_object_free(n->eng, n, sizeof *n);
     }
-    free(pending->items);
+    stack_done(pending);
 }
 
 void tensor_free_unreferenced(Tensor *t)
 {
-    NodeStack pending = {0};
+    NodeStack pending;
+    stack_init(&pending);
     free_tensor_shallow(t, &pending);
     free_pending(&pending);
 }
@@ -97,7 +114,8 @@ void node_release(Node *n)
 {
     if (!n || --n->refcount > 0)
         return;
-    NodeStack pending = {0};
+    NodeStack pending;
+    stack_init(&pending);
     stack_push(&pending, n);
     free_pending(&pending);
 }
@@ -238,10 +256,9 @@ static const char *const SECOND_BACKWARD_MESSAGE =
 static bool topological_order(Engine *eng, Node *root, NodeStack *order)
 {
     typedef struct Frame { Node *node; int next_input; } Frame;
-    size_t cap = 64, depth = 0;
-    Frame *stack = malloc(cap * sizeof *stack);
-    if (!stack)
-        return engine_fail(eng, "out of memory");
+    Frame first_frames[32]; /* deep enough for most graphs: no malloc */
+    size_t cap = sizeof first_frames / sizeof first_frames[0], depth = 0;
+    Frame *stack = first_frames;
     bool ok = true;
     root->visit_mark = 1;
     stack[depth++] = (Frame){root, 0};
@@ -258,13 +275,16 @@ static bool topological_order(Engine *eng, Node *root, NodeStack *order)
             if (child && !child->visit_mark) {
                 child->visit_mark = 1;
                 if (depth == cap) {
-                    cap *= 2;
-                    Frame *bigger = realloc(stack, cap * sizeof *stack);
+                    Frame *bigger = realloc(stack == first_frames ? NULL : stack,
+                                            2 * cap * sizeof *stack);
                     if (!bigger) {
                         ok = engine_fail(eng, "out of memory");
                         break;
                     }
+                    if (stack == first_frames)
+                        memcpy(bigger, first_frames, sizeof first_frames);
                     stack = bigger;
+                    cap *= 2;
                 }
                 stack[depth++] = (Frame){child, 0};
             }
@@ -278,7 +298,8 @@ static bool topological_order(Engine *eng, Node *root, NodeStack *order)
      * `order` and is unmarked by the caller). */
     for (size_t i = 0; i < depth; i++)
         stack[i].node->visit_mark = 0;
-    free(stack);
+    if (stack != first_frames)
+        free(stack);
     return ok;
 }
 
@@ -336,7 +357,8 @@ bool autograd_backward(Engine *eng, Tensor *root, bool retain_graph)
         tensor_release(seed);
         return ok;
     }
-    NodeStack order = {0};
+    NodeStack order;
+    stack_init(&order);
     bool ok = topological_order(eng, root->grad_fn, &order);
     if (ok) {
         root->grad_fn->grad_sum = seed;
@@ -345,7 +367,8 @@ bool autograd_backward(Engine *eng, Tensor *root, bool retain_graph)
             ok = backward_node(eng, order.items[k]);
     }
     tensor_release(seed);
-    NodeStack pending = {0};
+    NodeStack pending;
+    stack_init(&pending);
     for (size_t k = 0; k < order.n; k++) {
         Node *n = order.items[k];
         n->visit_mark = 0;
@@ -358,7 +381,7 @@ bool autograd_backward(Engine *eng, Tensor *root, bool retain_graph)
         if (--n->refcount == 0)
             stack_push(&pending, n);
     }
-    free(order.items);
+    stack_done(&order);
     free_pending(&pending);
     return ok;
 }
