@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 void engine_init(Engine *eng)
 {
@@ -156,14 +159,37 @@ static bool cache_put(EngineBufferCache *c, void *p, size_t bytes)
     return true;
 }
 
-void engine_release_buffers(Engine *eng)
+static void cache_empty(EngineBufferCache *c)
 {
-    EngineBufferCache *c = &eng->cache;
     for (int i = 0; i < c->count; i++)
         free(c->slot[i].data);
     c->count = 0;
     c->bytes = 0;
+}
+
+void engine_release_buffers(Engine *eng)
+{
+    cache_empty(&eng->cache);
     small_blocks_drain(&eng->blocks);
+}
+
+/* Before a large request the caches cannot serve: give the cached buffers
+ * back, and the allocator's free pages to the system when there are many.
+ * A program that ends with one big evaluation (a CNN over the whole test
+ * set) would otherwise pay for it on top of everything its training loop
+ * left free: glibc serves the big request with fresh pages while megabytes
+ * of freed heap stay resident. Rare, and cheap next to faulting in the
+ * pages of a request this size. */
+static void make_room_for(Engine *eng, size_t bytes)
+{
+    cache_empty(&eng->cache);
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    if (mi.fordblks >= bytes / 2)
+        malloc_trim(0);
+#else
+    (void)bytes;
+#endif
 }
 
 /* ---- memory accounting ---- */
@@ -182,6 +208,8 @@ void *engine_alloc(Engine *eng, size_t bytes, const char *what)
         p = small_blocks_alloc(&eng->blocks, bytes);
     else if (bytes >= ENGINE_CACHE_MIN_BYTES && eng->cache.count)
         p = cache_take(&eng->cache, bytes);
+    if (!p && eng->cache.max_bytes && bytes >= ENGINE_TRIM_MIN_BYTES)
+        make_room_for(eng, bytes);
     if (!p)
         p = malloc(bytes ? bytes : 1);
     if (!p && eng->cache.count) {

@@ -46,6 +46,9 @@ typedef struct Rng {
  * of fresh pages, most of a small CNN's time. */
 #define ENGINE_CACHE_SLOTS 64
 #define ENGINE_CACHE_MIN_BYTES ((size_t)16 * 1024)
+/* A request at least this large that the cache cannot serve first empties
+ * the cache and trims the allocator's free memory (engine_alloc). */
+#define ENGINE_TRIM_MIN_BYTES ((size_t)4 * 1024 * 1024)
 
 typedef struct EngineBufferCache {
     size_t max_bytes;             /* 0: no cache */
