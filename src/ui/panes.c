@@ -840,7 +840,7 @@ void pane_draw_chart(Grid *g, Rect r, const char *title, const Chart *chart, boo
     pane_frame(g, r, title, NULL, unicode);
     Rect in = rect_inner(r);
     if (!chart || chart_series_count(chart) == 0 || chart_series_length(chart, 0) == 0) {
-        text_fit(g, in.x, in.y, in.w, "loss.backward() values are plotted here", GRID_ROLE_AXIS,
+        text_fit(g, in.x, in.y, in.w, "loss.backward() values show here", GRID_ROLE_AXIS,
                  unicode);
         return;
     }
@@ -1203,7 +1203,7 @@ static int *code_row_starts(const CodeLine *lines, int n, int width)
 
 /* The first row to show in `height` rows: the top, or, when the marked
  * line would be below the view, a line start about a third of the view
- * above it. */
+ * above it, never so far up that the marked line is cut. */
 static int code_first_row(const CodeLine *lines, const int *starts, int n, int mark, int height)
 {
     int target = -1;
@@ -1215,13 +1215,107 @@ static int code_first_row(const CodeLine *lines, const int *starts, int n, int m
     int want = starts[target] - height / 3;
     if (want > starts[n] - height)
         want = starts[n] - height;
-    int first = 0;
-    for (int i = 0; i <= target; i++)
+    int lowest = starts[target + 1] - height;   /* the marked line whole */
+    int first = starts[target];
+    for (int i = target; i >= 0 && starts[i] >= lowest; i--) {
+        first = starts[i];
         if (starts[i] <= want)
-            first = starts[i];
+            break;
+    }
     return first;
 }
 
+/* The last prose row shown ends in an ellipsis, right after its text. */
+static void mark_prose_cut(Grid *g, Rect in, int y, bool unicode)
+{
+    const char *ell = ellipsis(unicode);
+    int ew = grid_text_width(ell);
+    int end = in.x;
+    for (int x = in.x; x < in.x + in.w; x++) {
+        const GridCell *c = grid_cell(g, x, y);
+        if (c && c->cp != ' ')
+            end = x + 1;
+    }
+    int x = end + ew <= in.x + in.w ? end : in.x + in.w - ew;
+    if (x < in.x)
+        x = in.x;
+    grid_fill(g, x, y, in.x + in.w - x, 1, ' ', 0);
+    put_text(g, x, y, ell, GRID_ROLE_AXIS, in.x + in.w - x);
+}
+
+/* Is row y of the rectangle blank? */
+static bool row_blank(const Grid *g, Rect in, int y)
+{
+    for (int x = in.x; x < in.x + in.w; x++) {
+        const GridCell *c = grid_cell(g, x, y);
+        if (c && c->cp != ' ')
+            return false;
+    }
+    return true;
+}
+
+/* The rows the code keeps however long the prose is: enough to see the
+ * running line with a little of what surrounds it. */
+static int code_min_rows(int height)
+{
+    int rows = height / 4;
+    return rows < 2 ? 2 : rows;
+}
+
+/* "⋮ 3 more lines" */
+static void more_lines_text(char *buf, size_t size, int more, bool unicode)
+{
+    snprintf(buf, size, "%s %d more line%s", unicode ? "\xe2\x8b\xae" : ":", more,  /* ⋮ */
+             more == 1 ? "" : "s");
+}
+
+/* The code lines that start at or below row `row`. */
+static int lines_from_row(const int *starts, int n, int row)
+{
+    int more = 0;
+    for (int i = 0; i < n; i++)
+        more += starts[i] >= row;
+    return more;
+}
+
+/* The code in `area`, scrolled to keep the marked line in view. When it
+ * goes on below the view, the count of the lines left out goes at the
+ * right of the footer (when there is one and it has room), else on the
+ * last row of the area. Returns the text for the footer, or NULL. */
+static const char *draw_code_area(Grid *g, Rect area, const LessonView *v, const CodeLine *lines,
+                                  int n, const int *starts, bool footer_room, char *note,
+                                  size_t note_size, bool unicode)
+{
+    int total = starts[n];
+    int mark = v->error_line ? v->error_line : v->running_line;
+    int first = code_first_row(lines, starts, n, mark, area.h);
+    if (total - first <= area.h) {
+        draw_code(g, area, v, lines, n, first, unicode);
+        return NULL;
+    }
+    if (footer_room) {
+        draw_code(g, area, v, lines, n, first, unicode);
+        more_lines_text(note, note_size, lines_from_row(starts, n, first + area.h), unicode);
+        return note;
+    }
+    if (area.h < 3) {
+        draw_code(g, area, v, lines, n, first, unicode);
+        return NULL;
+    }
+    Rect shown = {area.x, area.y, area.w, area.h - 1};
+    first = code_first_row(lines, starts, n, mark, shown.h);
+    draw_code(g, shown, v, lines, n, first, unicode);
+    int more = lines_from_row(starts, n, first + shown.h);
+    if (more > 0) {
+        more_lines_text(note, note_size, more, unicode);
+        text_fit(g, area.x, area.y + shown.h, area.w, note, GRID_ROLE_AXIS, unicode);
+    }
+    return NULL;
+}
+
+/* Prose first (it is what the teacher talks about), a blank row, the code
+ * in what is left (at least code_min_rows), and the footer pinned to the
+ * last row. Prose that does not fit ends in an ellipsis. */
 void pane_draw_lesson(Grid *g, Rect r, const LessonView *v, bool unicode)
 {
     pane_frame(g, r, "Lesson", v ? v->note : NULL, unicode);
@@ -1235,32 +1329,44 @@ void pane_draw_lesson(Grid *g, Rect r, const LessonView *v, bool unicode)
     if (!starts)
         n = 0;
     int total_code = n ? starts[n] : 0;
+    bool footer = v->footer && in.h >= 3;
+    int avail = in.h - (footer ? 1 : 0);
     int prose_rows = prose_draw(NULL, 0, 0, in.w, 1 << 20, v->prose, unicode);
     int gap = prose_rows && total_code ? 1 : 0;
-    /* the prose gets what the code leaves, and at least two fifths */
-    int prose_max = in.h - total_code - gap;
-    if (prose_max < in.h * 2 / 5)
-        prose_max = in.h * 2 / 5;
-    if (!total_code)
-        prose_max = in.h;
+    int prose_max = avail;
+    if (total_code) {
+        int code_min = code_min_rows(in.h);
+        prose_max = avail - gap - (code_min < total_code ? code_min : total_code);
+        if (prose_max < 1)
+            prose_max = avail > 0 ? 1 : 0;
+    }
     int prose_shown = prose_rows < prose_max ? prose_rows : prose_max;
     prose_draw(g, in.x, in.y, in.w, prose_shown, v->prose, unicode);
     if (prose_shown < prose_rows && prose_shown > 0) {
-        int ew = grid_text_width(ellipsis(unicode));
-        grid_fill(g, in.x + in.w - ew, in.y + prose_shown - 1, ew, 1, ' ', 0);
-        put_text(g, in.x + in.w - ew, in.y + prose_shown - 1, ellipsis(unicode), GRID_ROLE_AXIS, ew);
+        /* not on a paragraph's blank row */
+        while (prose_shown > 1 && row_blank(g, in, in.y + prose_shown - 1))
+            prose_shown--;
+        mark_prose_cut(g, in, in.y + prose_shown - 1, unicode);
     }
     int code_y = in.y + prose_shown + gap;
-    int code_h = in.y + in.h - code_y;
+    int code_h = in.y + avail - code_y;
+    char note[64];
+    const char *more = NULL;
+    int footer_w = footer ? grid_text_width(v->footer) : 0;
     if (n && code_h > 0) {
-        int mark = v->error_line ? v->error_line : v->running_line;
-        int first = code_first_row(lines, starts, n, mark, code_h);
         Rect area = {in.x, code_y, in.w, code_h};
-        draw_code(g, area, v, lines, n, first, unicode);
-        code_y += total_code - first;
+        more_lines_text(note, sizeof note, 999, unicode);
+        bool room = footer && footer_w + 2 + grid_text_width(note) <= in.w;
+        more = draw_code_area(g, area, v, lines, n, starts, room, note, sizeof note, unicode);
     }
-    if (v->footer && code_y + 1 < in.y + in.h)
-        text_fit(g, in.x, in.y + in.h - 1, in.w, v->footer, GRID_ROLE_AXIS, unicode);
+    if (footer) {
+        int y = in.y + in.h - 1;
+        text_fit(g, in.x, y, in.w, v->footer, GRID_ROLE_AXIS, unicode);
+        if (more) {
+            int mw = grid_text_width(more);
+            put_text(g, in.x + in.w - mw, y, more, GRID_ROLE_AXIS, mw);
+        }
+    }
     free(starts);
     free(lines);
 }

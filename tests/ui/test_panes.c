@@ -658,7 +658,7 @@ static void test_loss_chart(void **state)
     pane_draw_chart(g, r, "Loss", c, true);
     expect_grid(g, true,
                 "┌ Loss ────────────────────────────────┐\n"
-                "│loss.backward() values are plotted he…│\n"
+                "│loss.backward() values show here      │\n"
                 "│                                      │\n"
                 "│                                      │\n"
                 "│                                      │\n"
