@@ -19,7 +19,7 @@
 #   --runs N     runs of each program per thread count (default 5)
 #   --no-torch   nnrepl only (also when /usr/bin/python3 cannot import torch)
 #   --no-extras  skip startup time, first TUI frame and the lessons' memory
-#   --nnrepl P   the nnrepl to run (default $NNREPL, else build/src/app/nnrepl)
+#   --nnrepl P   the nnrepl to run (default $NNREPL, else build/nnrepl)
 #   --only L     these benchmarks only (of: scalar_autograd diabetes_mlp
 #                cifar_lenet mnist_cnn)
 #
@@ -29,7 +29,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-NNREPL=${NNREPL:-$ROOT/build/src/app/nnrepl}
+NNREPL=${NNREPL:-$ROOT/build/nnrepl}
 PYTHON=${PYTHON:-/usr/bin/python3}
 BENCHES="scalar_autograd diabetes_mlp cifar_lenet mnist_cnn"
 SHORT=0
