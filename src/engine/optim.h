@@ -34,7 +34,8 @@ typedef struct Optimizer {
 } Optimizer;
 
 /* Take references to params[0..n). Errors: no parameters, a negative lr,
- * a parameter that does not require grad. */
+ * a parameter that is not a leaf. A leaf without requires_grad is accepted,
+ * as in PyTorch; it never gets a gradient, so step() leaves it alone. */
 Optimizer *optim_sgd(Engine *eng, int n, Tensor *const *params, double lr,
                      double momentum, double weight_decay);
 Optimizer *optim_adam(Engine *eng, int n, Tensor *const *params, double lr,
