@@ -89,30 +89,47 @@ static Tensor *softmax_forward(Engine *eng, Node *n, bool log_form)
     return out;
 }
 
-Tensor *op_softmax_forward(Engine *eng, Node *n)
+/* The backward of softmax_forward, y the saved output, along the dim:
+ *   softmax:      dx = y ⊙ (g - Σ_j g·y)
+ *   log_softmax:  dx = g - exp(y) · Σ_j g
+ * Always inlined, so that each caller's constant `log_form` leaves branch-free
+ * loops. */
+static inline __attribute__((always_inline)) bool softmax_backward(Node *n, const Tensor *gout, Tensor **gin, bool log_form)
 {
-    return softmax_forward(eng, n, false);
-}
-
-/* dx = y ⊙ (g - Σ_j g·y) along the softmax dim */
-bool op_softmax_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
-{
-    (void)eng;
     Split s = split_at(n->inputs[0], n->args.dim);
     const float *g = tensor_data(gout), *y = tensor_data(n->saved[0]);
     float *dx = tensor_data(gin[0]);
     for (int64_t i = 0; i < s.outer; i++)
         for (int64_t k = 0; k < s.inner; k++) {
             int64_t base = i * s.size * s.inner + k;
-            double dot = 0.0;
-            for (int64_t j = 0; j < s.size; j++)
-                dot += (double)g[base + j * s.inner] * y[base + j * s.inner];
+            double acc = 0.0;   /* Σ_j g (log_softmax) or Σ_j g·y (softmax) */
             for (int64_t j = 0; j < s.size; j++) {
                 int64_t at = base + j * s.inner;
-                dx[at] += y[at] * (g[at] - (float)dot);
+                if (log_form)
+                    acc += g[at];
+                else
+                    acc += (double)g[at] * y[at];
+            }
+            for (int64_t j = 0; j < s.size; j++) {
+                int64_t at = base + j * s.inner;
+                if (log_form)
+                    dx[at] += g[at] - expf(y[at]) * (float)acc;
+                else
+                    dx[at] += y[at] * (g[at] - (float)acc);
             }
         }
     return true;
+}
+
+Tensor *op_softmax_forward(Engine *eng, Node *n)
+{
+    return softmax_forward(eng, n, false);
+}
+
+bool op_softmax_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
+{
+    (void)eng;
+    return softmax_backward(n, gout, gin, false);
 }
 
 Tensor *op_log_softmax_forward(Engine *eng, Node *n)
@@ -120,25 +137,10 @@ Tensor *op_log_softmax_forward(Engine *eng, Node *n)
     return softmax_forward(eng, n, true);
 }
 
-/* dx = g - exp(y) · Σ_j g along the dim (y = log_softmax(x)) */
 bool op_log_softmax_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin)
 {
     (void)eng;
-    Split s = split_at(n->inputs[0], n->args.dim);
-    const float *g = tensor_data(gout), *y = tensor_data(n->saved[0]);
-    float *dx = tensor_data(gin[0]);
-    for (int64_t i = 0; i < s.outer; i++)
-        for (int64_t k = 0; k < s.inner; k++) {
-            int64_t base = i * s.size * s.inner + k;
-            double gsum = 0.0;
-            for (int64_t j = 0; j < s.size; j++)
-                gsum += g[base + j * s.inner];
-            for (int64_t j = 0; j < s.size; j++) {
-                int64_t at = base + j * s.inner;
-                dx[at] += g[at] - expf(y[at]) * (float)gsum;
-            }
-        }
-    return true;
+    return softmax_backward(n, gout, gin, true);
 }
 
 /* ==== losses ==== */
@@ -446,6 +448,14 @@ static bool check_targets(Engine *eng, const Tensor *t, const ClassProblem *cp, 
     return true;
 }
 
+/* class_problem, then check_targets: the checks every pass of nll_loss and
+ * cross_entropy starts with. */
+static bool class_targets(Engine *eng, bool cross_entropy, const Tensor *x, const Tensor *t,
+                          ClassProblem *cp, int64_t *counted)
+{
+    return class_problem(eng, cross_entropy, x, t, cp) && check_targets(eng, t, cp, counted);
+}
+
 /* Losses -logp[i, t_i] (0 for ignored rows) from (rows, C) log-probabilities,
  * then reduced; the output shape is (N) or 0-d for 'none'. */
 static Tensor *nll_from_log_probs(Engine *eng, const float *logp, const Tensor *t,
@@ -469,8 +479,7 @@ Tensor *op_nll_loss_forward(Engine *eng, Node *n)
     Tensor *x = n->inputs[0], *t = n->inputs[1];
     ClassProblem cp;
     int64_t counted;
-    if (!check_reduction(eng, n->args.reduction) ||
-        !class_problem(eng, false, x, t, &cp) || !check_targets(eng, t, &cp, &counted))
+    if (!check_reduction(eng, n->args.reduction) || !class_targets(eng, false, x, t, &cp, &counted))
         return NULL;
     Tensor *xc = tensor_contiguous(eng, x);
     if (!xc)
@@ -495,8 +504,7 @@ bool op_nll_loss_backward(Engine *eng, Node *n, const Tensor *gout, Tensor **gin
     Tensor *t = n->inputs[1];
     ClassProblem cp;
     int64_t counted;
-    if (!class_problem(eng, false, n->inputs[0], t, &cp) ||
-        !check_targets(eng, t, &cp, &counted))
+    if (!class_targets(eng, false, n->inputs[0], t, &cp, &counted))
         return false;
     float *dx = tensor_data(gin[0]);
     for (int64_t i = 0; i < cp.rows; i++) {
@@ -514,9 +522,7 @@ Tensor *op_cross_entropy_forward(Engine *eng, Node *n)
     Tensor *x = n->inputs[0], *t = n->inputs[1];
     ClassProblem cp;
     int64_t counted;
-    if (!check_reduction(eng, n->args.reduction) ||
-        !class_problem(eng, true, x, t, &cp) ||
-        !check_targets(eng, t, &cp, &counted))
+    if (!check_reduction(eng, n->args.reduction) || !class_targets(eng, true, x, t, &cp, &counted))
         return NULL;
     Tensor *xc = tensor_contiguous(eng, x);
     Tensor *logp = xc ? tensor_empty(eng, DTYPE_FLOAT32, x->ndim, x->shape) : NULL;
@@ -540,8 +546,7 @@ bool op_cross_entropy_backward(Engine *eng, Node *n, const Tensor *gout, Tensor 
     Tensor *t = n->inputs[1];
     ClassProblem cp;
     int64_t counted;
-    if (!class_problem(eng, true, n->inputs[0], t, &cp) ||
-        !check_targets(eng, t, &cp, &counted))
+    if (!class_targets(eng, true, n->inputs[0], t, &cp, &counted))
         return false;
     const float *logp = tensor_data(n->saved[0]);
     float *dx = tensor_data(gin[0]);
