@@ -46,22 +46,6 @@ AVX512_INLINE __mmask16 avx512_lanes(int64_t remaining)
 #define V_REDUCE(v) _mm512_reduce_add_ps(v)
 #define M_LANES(r) avx512_lanes(r)
 #include "conv_fast_template.h"
-#undef ISA
-#undef ISA_TARGET
-#undef VL
-#undef CO_MAX
-#undef WG_OUT
-#undef VEC
-#undef MASK
-#undef V_ZERO
-#undef V_SET1
-#undef V_FMA
-#undef V_LOADU
-#undef V_STOREU
-#undef V_LOAD
-#undef V_STORE
-#undef V_REDUCE
-#undef M_LANES
 
 /* ---- AVX2 + FMA ---- */
 
@@ -100,22 +84,6 @@ AVX2_INLINE float avx2_reduce(__m256 v)
 #define V_REDUCE(v) avx2_reduce(v)
 #define M_LANES(r) avx2_lanes(r)
 #include "conv_fast_template.h"
-#undef ISA
-#undef ISA_TARGET
-#undef VL
-#undef CO_MAX
-#undef WG_OUT
-#undef VEC
-#undef MASK
-#undef V_ZERO
-#undef V_SET1
-#undef V_FMA
-#undef V_LOADU
-#undef V_STOREU
-#undef V_LOAD
-#undef V_STORE
-#undef V_REDUCE
-#undef M_LANES
 
 bool conv_fast_kernels(bool avx2_only, ConvKernels *out)
 {

@@ -13,6 +13,8 @@
  *   V_REDUCE(v)      sum of the lanes
  *   M_LANES(r)       lanes [0, r) (all for r >= VL, none for r <= 0)
  *
+ * and undefines them all at its end, ready for the next set.
+ *
  * No include guard: it is meant to be included more than once.
  */
 
@@ -23,6 +25,14 @@
 #define CF_FUNC static __attribute__((target(ISA_TARGET)))
 
 enum { CF_NAME(WG_TAPS) = 4 };
+
+/* The height of the blocks that split n rows evenly, none over `max`
+ * (6 rows under a maximum of 4: blocks of 3 + 3, not 4 + 2). */
+CF_INLINE int64_t CF_NAME(block_height)(int64_t n, int64_t max)
+{
+    int64_t blocks = (n + max - 1) / max;
+    return blocks > 0 ? (n + blocks - 1) / blocks : 1;
+}
 
 /* out[o][j0 .. j0 + 2·VL) for CO outputs (weights `ws` apart per tap).
  * FULL: all 2·VL columns exist, so no masks take registers or time. */
@@ -85,9 +95,7 @@ CF_INLINE void CF_NAME(correlate_rows)(const float *in, const int64_t *off, int6
 CF_FUNC void CF_NAME(correlate)(const float *in, const int64_t *off, int64_t taps, const float *wt,
                                 int64_t n_out, float *out, int64_t ldo, int64_t n, bool accumulate)
 {
-    /* blocks of equal height (6 outputs: one block of 6, not 4 + 2) */
-    int64_t blocks = (n_out + CO_MAX - 1) / CO_MAX;
-    int64_t height = blocks > 0 ? (n_out + blocks - 1) / blocks : 1;
+    int64_t height = CF_NAME(block_height)(n_out, CO_MAX);
     for (int64_t o0 = 0; o0 < n_out; o0 += height) {
         int64_t co = n_out - o0 < height ? n_out - o0 : height;
         switch (co) {
@@ -196,8 +204,7 @@ CF_INLINE void CF_NAME(weight_grad_rows)(const float *in, const int64_t *off, in
 CF_FUNC void CF_NAME(weight_grad)(const float *in, const int64_t *off, int64_t taps, const float *dy,
                                   int64_t lddy, int64_t n_out, float *dw, int64_t n)
 {
-    int64_t blocks = (n_out + WG_OUT - 1) / WG_OUT;
-    int64_t height = blocks > 0 ? (n_out + blocks - 1) / blocks : 1;
+    int64_t height = CF_NAME(block_height)(n_out, WG_OUT);
     for (int64_t o0 = 0; o0 < n_out; o0 += height) {
         int64_t rows = n_out - o0 < height ? n_out - o0 : height;
         switch (rows) {
@@ -221,3 +228,21 @@ CF_FUNC void CF_NAME(weight_grad)(const float *in, const int64_t *off, int64_t t
 #undef CF_NAME
 #undef CF_CAT
 #undef CF_CAT2
+
+/* the parameters, so that conv_fast.c can define them for the next set */
+#undef ISA
+#undef ISA_TARGET
+#undef VL
+#undef CO_MAX
+#undef WG_OUT
+#undef VEC
+#undef MASK
+#undef V_ZERO
+#undef V_SET1
+#undef V_FMA
+#undef V_LOADU
+#undef V_STOREU
+#undef V_LOAD
+#undef V_STORE
+#undef V_REDUCE
+#undef M_LANES
