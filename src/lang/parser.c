@@ -281,6 +281,16 @@ static void *fail_after_item(Parser *p)
     return fail_tok(p, &at, "invalid syntax. Perhaps you forgot a comma?");
 }
 
+/* After an item of a bracketed list read in a loop that runs until the
+ * closer: a comma (read here) or the closer must follow. */
+static bool after_item(Parser *p, TokenType closer)
+{
+    if (accept(p, TOK_COMMA) || check(p, closer))
+        return true;
+    fail_after_item(p);
+    return false;
+}
+
 static bool expect_colon(Parser *p)
 {
     if (accept(p, TOK_COLON))
@@ -376,6 +386,15 @@ static Expr *new_expr(Parser *p, ExprKind kind, SrcPos pos)
     Expr *e = arena_alloc(p->arena, sizeof *e);
     e->kind = kind;
     e->pos = pos;
+    return e;
+}
+
+/* A list or tuple display of the expressions gathered in items. */
+static Expr *new_seq(Parser *p, ExprKind kind, SrcPos pos, const Vec *items)
+{
+    Expr *e = new_expr(p, kind, pos);
+    e->u.seq.items = items->data;
+    e->u.seq.n = items->n;
     return e;
 }
 
@@ -907,33 +926,39 @@ static bool check_target(Parser *p, const Expr *e, bool augmented)
     return false;
 }
 
-/* targets: target_item (',' target_item)* [','] — the items are parsed
- * above the comparisons so that 'in' ends them (for loops, comprehensions) */
-static Expr *parse_targets(Parser *p)
+/* item (',' item)* [','] without brackets — a tuple when there is a comma;
+ * it ends at a token that cannot start an expression. */
+static Expr *parse_bare_tuple(Parser *p, Expr *(*parse_item)(Parser *))
 {
     SrcPos start = tok_pos(&p->cur);
-    Expr *first = parse_binary(p, PREC_TERM);
-    if (!first)
-        return NULL;
-    Expr *e = first;
-    if (check(p, TOK_COMMA)) {
-        Vec items = {0};
-        push_expr(p, &items, first);
-        int height = p->height;
-        while (accept(p, TOK_COMMA) && starts_expression(p->cur.type)) {
-            Expr *item = parse_binary(p, PREC_TERM);
-            if (!item)
-                return NULL;
-            height = max_int(height, p->height);
-            push_expr(p, &items, item);
-        }
-        e = new_expr(p, EXPR_TUPLE, start);
-        e->u.seq.items = items.data;
-        e->u.seq.n = items.n;
-        if (!with_height(p, e, height))
+    Expr *first = parse_item(p);
+    if (!first || !check(p, TOK_COMMA))
+        return first;
+    Vec items = {0};
+    push_expr(p, &items, first);
+    int height = p->height;
+    while (accept(p, TOK_COMMA) && starts_expression(p->cur.type)) {
+        Expr *item = parse_item(p);
+        if (!item)
             return NULL;
+        height = max_int(height, p->height);
+        push_expr(p, &items, item);
     }
-    return check_target(p, e, false) ? e : NULL;
+    return with_height(p, new_seq(p, EXPR_TUPLE, start, &items), height);
+}
+
+/* target_item: parsed above the comparisons so that 'in' ends it (for
+ * loops, comprehensions) */
+static Expr *parse_target_item(Parser *p)
+{
+    return parse_binary(p, PREC_TERM);
+}
+
+/* targets: target_item (',' target_item)* [','] */
+static Expr *parse_targets(Parser *p)
+{
+    Expr *e = parse_bare_tuple(p, parse_target_item);
+    return e && check_target(p, e, false) ? e : NULL;
 }
 
 /* --- displays --- */
@@ -957,10 +982,7 @@ static Expr *parse_items(Parser *p, ExprKind kind, SrcPos pos, Expr *first, int 
     if (!check(p, closer))
         return fail_after_item(p);
     advance(p);
-    Expr *e = new_expr(p, kind, pos);
-    e->u.seq.items = items.data;
-    e->u.seq.n = items.n;
-    return with_height(p, e, height);
+    return with_height(p, new_seq(p, kind, pos, &items), height);
 }
 
 static Expr *empty_display(Parser *p, ExprKind kind, SrcPos pos)
@@ -1010,55 +1032,48 @@ static Expr *parse_listcomp(Parser *p, Expr *elt, int height, SrcPos pos)
     return with_height(p, e, height);
 }
 
-/* list: '[' [expr (comp_for+ | (',' expr)* [','])] ']' */
-static Expr *parse_list(Parser *p)
+/* The rest of a list display after its first item:
+ * comp_for+ ']' | (',' expr)* [','] ']' */
+static Expr *parse_list_rest(Parser *p, const Token *open, Expr *first)
 {
-    Token open = p->cur;
-    if (!enter(p, &open))
-        return NULL;
-    advance(p);
-    Expr *e;
-    if (check(p, TOK_RBRACKET)) {
-        e = empty_display(p, EXPR_LIST, tok_pos(&open));
-    } else {
-        Expr *first = parse_expr(p);
-        if (!first)
-            return NULL;
-        if (check(p, TOK_FOR))
-            e = parse_listcomp(p, first, p->height, tok_pos(&open));
-        else
-            e = parse_items(p, EXPR_LIST, tok_pos(&open), first, p->height, TOK_RBRACKET);
-    }
-    if (e)
-        leave(p);
-    return e;
+    if (check(p, TOK_FOR))
+        return parse_listcomp(p, first, p->height, tok_pos(open));
+    return parse_items(p, EXPR_LIST, tok_pos(open), first, p->height, TOK_RBRACKET);
 }
 
-/* paren: '(' ')' | '(' expr ')' | '(' expr ',' [expr (',' expr)* [',']] ')' */
-static Expr *parse_paren(Parser *p)
+/* The rest of a parenthesised expression or tuple after its first item:
+ * ')' | ',' [expr (',' expr)* [',']] ')' */
+static Expr *parse_paren_rest(Parser *p, const Token *open, Expr *first)
+{
+    if (check(p, TOK_FOR))
+        return fail_tok(p, open, "generator expressions are not part of nnl; "
+                                 "use a list comprehension [...]");
+    if (check(p, TOK_COMMA))
+        return parse_items(p, EXPR_TUPLE, tok_pos(open), first, p->height, TOK_RPAREN);
+    if (check(p, TOK_RPAREN)) {
+        advance(p);   /* (x) is x itself, and keeps its height */
+        return first;
+    }
+    return fail_after_item(p);
+}
+
+/* list: '[' [expr (comp_for+ | (',' expr)* [','])] ']'
+ * paren: '(' ')' | '(' expr ')' | '(' expr ',' [expr (',' expr)* [',']] ')' */
+static Expr *parse_list_or_paren(Parser *p)
 {
     Token open = p->cur;
+    bool list = open.type == TOK_LBRACKET;
     if (!enter(p, &open))
         return NULL;
     advance(p);
     Expr *e;
-    if (check(p, TOK_RPAREN)) {
-        e = empty_display(p, EXPR_TUPLE, tok_pos(&open));
+    if (check(p, list ? TOK_RBRACKET : TOK_RPAREN)) {
+        e = empty_display(p, list ? EXPR_LIST : EXPR_TUPLE, tok_pos(&open));
     } else {
         Expr *first = parse_expr(p);
         if (!first)
             return NULL;
-        if (check(p, TOK_FOR))
-            return fail_tok(p, &open, "generator expressions are not part of nnl; "
-                                      "use a list comprehension [...]");
-        if (check(p, TOK_COMMA)) {
-            e = parse_items(p, EXPR_TUPLE, tok_pos(&open), first, p->height, TOK_RPAREN);
-        } else if (check(p, TOK_RPAREN)) {
-            advance(p);   /* (x) is x itself, and keeps its height */
-            e = first;
-        } else {
-            e = fail_after_item(p);
-        }
+        e = list ? parse_list_rest(p, &open, first) : parse_paren_rest(p, &open, first);
     }
     if (e)
         leave(p);
@@ -1117,10 +1132,8 @@ static Expr *parse_atom(Parser *p)
         break;
     case TOK_STRING:
         return parse_strings(p);
-    case TOK_LPAREN:
-        return parse_paren(p);
-    case TOK_LBRACKET:
-        return parse_list(p);
+    case TOK_LPAREN: case TOK_LBRACKET:
+        return parse_list_or_paren(p);
     case TOK_LBRACE:
         return parse_brace(p);
     default:
@@ -1170,11 +1183,8 @@ static Expr *parse_call(Parser *p, Expr *func, int height)
                 return fail_tok(p, &at, "positional argument follows keyword argument");
             push_expr(p, &args, arg);
         }
-        if (!accept(p, TOK_COMMA)) {
-            if (!check(p, TOK_RPAREN))
-                return fail_after_item(p);
-            break;
-        }
+        if (!after_item(p, TOK_RPAREN))
+            return NULL;
     }
     advance(p);
     leave(p);
@@ -1244,9 +1254,7 @@ static Expr *parse_subscript(Parser *p, Expr *object, int height)
             index_height = max_int(index_height, p->height);
             push_expr(p, &items, item);
         }
-        index = new_expr(p, EXPR_TUPLE, start);
-        index->u.seq.items = items.data;
-        index->u.seq.n = items.n;
+        index = new_seq(p, EXPR_TUPLE, start, &items);
         if (!with_height(p, index, index_height))
             return NULL;
         index_height = p->height;
@@ -1441,24 +1449,7 @@ static Expr *parse_expr(Parser *p)
 /* exprlist: expr (',' expr)* [','] — a tuple when there is a comma */
 static Expr *parse_exprlist(Parser *p)
 {
-    SrcPos start = tok_pos(&p->cur);
-    Expr *first = parse_expr(p);
-    if (!first || !check(p, TOK_COMMA))
-        return first;
-    Vec items = {0};
-    push_expr(p, &items, first);
-    int height = p->height;
-    while (accept(p, TOK_COMMA) && starts_expression(p->cur.type)) {
-        Expr *item = parse_expr(p);
-        if (!item)
-            return NULL;
-        height = max_int(height, p->height);
-        push_expr(p, &items, item);
-    }
-    Expr *e = new_expr(p, EXPR_TUPLE, start);
-    e->u.seq.items = items.data;
-    e->u.seq.n = items.n;
-    return with_height(p, e, height);
+    return parse_bare_tuple(p, parse_expr);
 }
 
 /* A condition of if/elif/while, where '=' is a common slip for '=='. */
@@ -1583,6 +1574,20 @@ static bool refuse_loop_else(Parser *p, const char *loop)
     return false;
 }
 
+/* The body of a for or while loop, where break and continue may stand;
+ * then s, which ends with it, or NULL. */
+static Stmt *finish_loop(Parser *p, Stmt *s, Block *body, const char *what, const char *loop,
+                         int line)
+{
+    p->loop_depth++;
+    bool ok = parse_block(p, body, what, line);
+    p->loop_depth--;
+    if (!ok || !refuse_loop_else(p, loop))
+        return NULL;
+    s->end_line = block_end_line(body, line);
+    return s;
+}
+
 /* for_stmt: 'for' targets 'in' exprlist ':' block */
 static Stmt *parse_for(Parser *p)
 {
@@ -1598,13 +1603,7 @@ static Stmt *parse_for(Parser *p)
     s->u.for_.iter = parse_exprlist(p);
     if (!s->u.for_.iter || !expect_colon(p))
         return NULL;
-    p->loop_depth++;
-    bool ok = parse_block(p, &s->u.for_.body, "'for' statement", kw.line);
-    p->loop_depth--;
-    if (!ok || !refuse_loop_else(p, "for"))
-        return NULL;
-    s->end_line = block_end_line(&s->u.for_.body, kw.line);
-    return s;
+    return finish_loop(p, s, &s->u.for_.body, "'for' statement", "for", kw.line);
 }
 
 /* while_stmt: 'while' expr ':' block */
@@ -1616,13 +1615,7 @@ static Stmt *parse_while(Parser *p)
     s->u.while_.test = parse_condition(p);
     if (!s->u.while_.test || !expect_colon(p))
         return NULL;
-    p->loop_depth++;
-    bool ok = parse_block(p, &s->u.while_.body, "'while' statement", kw.line);
-    p->loop_depth--;
-    if (!ok || !refuse_loop_else(p, "while"))
-        return NULL;
-    s->end_line = block_end_line(&s->u.while_.body, kw.line);
-    return s;
+    return finish_loop(p, s, &s->u.while_.body, "'while' statement", "while", kw.line);
 }
 
 /* A body that starts a new scope for return/break/continue (def, class). */
@@ -1710,11 +1703,8 @@ static Stmt *parse_def(Parser *p)
         if (!parse_param(p, &prm, &seen_default, &seen))
             return NULL;
         *VEC_PUSH(p, &params, Param) = prm;
-        if (!accept(p, TOK_COMMA)) {
-            if (!check(p, TOK_RPAREN))
-                return fail_after_item(p);
-            break;
-        }
+        if (!after_item(p, TOK_RPAREN))
+            return NULL;
     }
     advance(p);
     leave(p);
@@ -1752,11 +1742,8 @@ static Stmt *parse_class(Parser *p)
             if (!base)
                 return NULL;
             push_expr(p, &bases, base);
-            if (!accept(p, TOK_COMMA)) {
-                if (!check(p, TOK_RPAREN))
-                    return fail_after_item(p);
-                break;
-            }
+            if (!after_item(p, TOK_RPAREN))
+                return NULL;
         }
         advance(p);
         leave(p);
