@@ -8,7 +8,6 @@
  * every variable kept; Ctrl-C clears the line at the prompt and stops a
  * running loop; Ctrl-D or :quit leaves. Entries go to ~/.nnrepl_history.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "app.h"
 #include "batch.h"
+#include "entry.h"
 
 #define HISTORY_LINES 1000
 
@@ -76,44 +76,6 @@ static char *history_path(void)
     return p;
 }
 
-static bool is_blank(const char *s)
-{
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    return *s == '\0';
-}
-
-/* How far an entry has got: complete, complete but inside a block (Python
- * waits for an empty line then), unfinished, unfinished only because a
- * block header has no body yet, or wrong. */
-typedef enum EntryState {
-    ENTRY_COMPLETE, ENTRY_IN_BLOCK, ENTRY_UNFINISHED, ENTRY_NEEDS_BODY, ENTRY_WRONG
-} EntryState;
-
-static EntryState entry_state(const char *text)
-{
-    Source *src = source_new("<input>", text, strlen(text), 1);
-    Program p;
-    memset(&p, 0, sizeof p);
-    Diag d;
-    diag_init(&d);
-    ParseLimits limits = {INTERP_DEFAULT_MAX_NESTING};
-    ParseResult r = parse_program(src, &limits, &p, &d);
-    EntryState st;
-    if (r.ok) {
-        st = r.ends_in_block ? ENTRY_IN_BLOCK : ENTRY_COMPLETE;
-        ast_program_free(&p);
-    } else if (r.incomplete) {
-        st = d.message && strstr(d.message, "expected an indented block") ? ENTRY_NEEDS_BODY
-                                                                          : ENTRY_UNFINISHED;
-    } else {
-        st = ENTRY_WRONG;
-    }
-    diag_clear(&d);
-    source_release(src);
-    return st;
-}
-
 /* Read one entry (several lines for a block or an open bracket); NULL at
  * the end of input. An empty line ends a block, as at Python's prompt. */
 static char *read_entry(void)
@@ -127,7 +89,7 @@ static char *read_entry(void)
     sb_append_char(&entry, '\n');
     free(line);
     EntryState st = entry_state(sb_str(&entry));
-    while (st == ENTRY_IN_BLOCK || st == ENTRY_UNFINISHED || st == ENTRY_NEEDS_BODY) {
+    while (entry_goes_on(st)) {
         line = readline("... ");
         if (!line)
             break;
@@ -135,7 +97,7 @@ static char *read_entry(void)
             free(line);
             break;
         }
-        bool blank = is_blank(line);
+        bool blank = entry_line_is_blank(line);
         if (blank && st != ENTRY_UNFINISHED) {
             free(line);
             break; /* run it: done, or show "expected an indented block" */
@@ -246,7 +208,7 @@ int repl_main(const AppOptions *o, const char *lesson)
             putchar('\n');
             break;
         }
-        if (is_blank(entry)) {
+        if (entry_line_is_blank(entry)) {
             free(entry);
             continue;
         }

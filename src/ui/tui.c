@@ -171,46 +171,6 @@ static void do_reset(Tui *t)
 
 /* ---- entries ---- */
 
-static bool is_blank(const char *s)
-{
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    return *s == '\0';
-}
-
-/* How far an entry has got (the plain prompt's rules): complete, complete
- * but inside a block (wait for an empty line, so the block can go on),
- * unfinished, unfinished only because a block header has no body yet, or
- * wrong. */
-static EntryState entry_state(const char *text)
-{
-    Source *src = source_new("<input>", text, strlen(text), 1);
-    Program p;
-    memset(&p, 0, sizeof p);
-    Diag d;
-    diag_init(&d);
-    ParseLimits limits = {INTERP_DEFAULT_MAX_NESTING};
-    ParseResult r = parse_program(src, &limits, &p, &d);
-    EntryState st;
-    if (r.ok) {
-        st = r.ends_in_block ? ENTRY_IN_BLOCK : ENTRY_COMPLETE;
-        ast_program_free(&p);
-    } else if (r.incomplete) {
-        st = d.message && strstr(d.message, "expected an indented block") ? ENTRY_NEEDS_BODY
-                                                                          : ENTRY_UNFINISHED;
-    } else {
-        st = ENTRY_WRONG;
-    }
-    diag_clear(&d);
-    source_release(src);
-    return st;
-}
-
-static bool entry_goes_on(EntryState st)
-{
-    return st == ENTRY_IN_BLOCK || st == ENTRY_UNFINISHED || st == ENTRY_NEEDS_BODY;
-}
-
 static void run_entry_now(Tui *t, const char *entry)
 {
     Source *src = source_new("<input>", entry, strlen(entry), 1);
@@ -345,7 +305,7 @@ static void handle_line(Tui *t, char *line)
         return;
     }
     if (!t->continuing) {
-        if (is_blank(line)) {
+        if (entry_line_is_blank(line)) {
             free(line);
             return;
         }
@@ -378,7 +338,7 @@ static void handle_line(Tui *t, char *line)
         return;
     }
     echo_input(t, PROMPT_MORE, line);
-    if (is_blank(line) && t->entry_state != ENTRY_UNFINISHED) {
+    if (entry_line_is_blank(line) && t->entry_state != ENTRY_UNFINISHED) {
         /* run it: done, or show "expected an indented block" */
         free(line);
         submit_entry(t);
@@ -552,7 +512,7 @@ static void handle_command(Tui *t, const char *line)
         long n = strtol(rest, &end, 10);
         while (isspace((unsigned char)*end))
             end++;
-        if (end == rest || is_blank(rest)) {
+        if (end == rest || entry_line_is_blank(rest)) {
             n = 1;
         } else if (*end || errno || n < 1) {
             say(t, ":step takes a positive number of steps", GRID_ROLE_ERROR);

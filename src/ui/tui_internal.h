@@ -27,6 +27,7 @@
 #include "app.h"
 #include "chart.h"
 #include "console.h"
+#include "entry.h"
 #include "grid.h"
 #include "layout.h"
 #include "lesson.h"
@@ -48,11 +49,6 @@ typedef enum TuiPending {
     PENDING_RUN,     /* run every cell left */
     PENDING_RESET,   /* a fresh interpreter */
 } TuiPending;
-
-/* How far the entry being typed has got (tui.c). */
-typedef enum EntryState {
-    ENTRY_COMPLETE, ENTRY_IN_BLOCK, ENTRY_UNFINISHED, ENTRY_NEEDS_BODY, ENTRY_WRONG
-} EntryState;
 
 typedef struct Tui {
     const AppOptions *opt;
