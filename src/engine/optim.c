@@ -25,24 +25,20 @@ static bool check_params(Engine *eng, int n, Tensor *const *params)
 static Optimizer *optim_new(Engine *eng, OptimKind kind, int n, Tensor *const *params, double lr)
 {
     Optimizer *o = calloc(1, sizeof *o);
-    if (o) {
-        o->params = calloc((size_t)n, sizeof *o->params);
-        o->state_a = calloc((size_t)n, sizeof *o->state_a);
-        o->state_b = calloc((size_t)n, sizeof *o->state_b);
-        o->steps = calloc((size_t)n, sizeof *o->steps);
-    }
-    if (!o || !o->params || !o->state_a || !o->state_b || !o->steps) {
-        if (o) {
-            free(o->params);
-            free(o->state_a);
-            free(o->state_b);
-            free(o->steps);
-            free(o);
-        }
+    if (!o) {
         engine_fail(eng, "out of memory");
         return NULL;
     }
     o->refcount = 1;
+    o->params = calloc((size_t)n, sizeof *o->params);
+    o->state_a = calloc((size_t)n, sizeof *o->state_a);
+    o->state_b = calloc((size_t)n, sizeof *o->state_b);
+    o->steps = calloc((size_t)n, sizeof *o->steps);
+    if (!o->params || !o->state_a || !o->state_b || !o->steps) {
+        optim_release(o); /* n_params is still 0: frees the arrays and o */
+        engine_fail(eng, "out of memory");
+        return NULL;
+    }
     o->kind = kind;
     o->n_params = n;
     for (int i = 0; i < n; i++)
@@ -51,62 +47,58 @@ static Optimizer *optim_new(Engine *eng, OptimKind kind, int n, Tensor *const *p
     return o;
 }
 
+/* PyTorch's message for a hyperparameter out of range ("Invalid momentum
+ * value: -1"); NULL, for the constructor to return. */
+static Optimizer *invalid(Engine *eng, const char *what, double value)
+{
+    engine_fail(eng, "Invalid %s: %g", what, value);
+    return NULL;
+}
+
+/* The checks and the construction both optimizers end with, after their own
+ * hyperparameters have been checked. */
+static Optimizer *optim_checked_new(Engine *eng, OptimKind kind, int n, Tensor *const *params,
+                                    double lr, double weight_decay)
+{
+    if (!(weight_decay >= 0.0))
+        return invalid(eng, "weight_decay value", weight_decay);
+    if (!check_params(eng, n, params))
+        return NULL;
+    Optimizer *o = optim_new(eng, kind, n, params, lr);
+    if (o)
+        o->weight_decay = weight_decay;
+    return o;
+}
+
 Optimizer *optim_sgd(Engine *eng, int n, Tensor *const *params, double lr, double momentum,
                      double weight_decay)
 {
-    if (!(lr >= 0.0)) {
-        engine_fail(eng, "Invalid learning rate: %g", lr);
-        return NULL;
-    }
-    if (!(momentum >= 0.0)) {
-        engine_fail(eng, "Invalid momentum value: %g", momentum);
-        return NULL;
-    }
-    if (!(weight_decay >= 0.0)) {
-        engine_fail(eng, "Invalid weight_decay value: %g", weight_decay);
-        return NULL;
-    }
-    if (!check_params(eng, n, params))
-        return NULL;
-    Optimizer *o = optim_new(eng, OPTIM_SGD, n, params, lr);
-    if (o) {
+    if (!(lr >= 0.0))
+        return invalid(eng, "learning rate", lr);
+    if (!(momentum >= 0.0))
+        return invalid(eng, "momentum value", momentum);
+    Optimizer *o = optim_checked_new(eng, OPTIM_SGD, n, params, lr, weight_decay);
+    if (o)
         o->momentum = momentum;
-        o->weight_decay = weight_decay;
-    }
     return o;
 }
 
 Optimizer *optim_adam(Engine *eng, int n, Tensor *const *params, double lr, double beta1,
                       double beta2, double eps, double weight_decay)
 {
-    if (!(lr >= 0.0)) {
-        engine_fail(eng, "Invalid learning rate: %g", lr);
-        return NULL;
-    }
-    if (!(eps >= 0.0)) {
-        engine_fail(eng, "Invalid epsilon value: %g", eps);
-        return NULL;
-    }
-    if (!(beta1 >= 0.0 && beta1 < 1.0)) {
-        engine_fail(eng, "Invalid beta parameter at index 0: %g", beta1);
-        return NULL;
-    }
-    if (!(beta2 >= 0.0 && beta2 < 1.0)) {
-        engine_fail(eng, "Invalid beta parameter at index 1: %g", beta2);
-        return NULL;
-    }
-    if (!(weight_decay >= 0.0)) {
-        engine_fail(eng, "Invalid weight_decay value: %g", weight_decay);
-        return NULL;
-    }
-    if (!check_params(eng, n, params))
-        return NULL;
-    Optimizer *o = optim_new(eng, OPTIM_ADAM, n, params, lr);
+    if (!(lr >= 0.0))
+        return invalid(eng, "learning rate", lr);
+    if (!(eps >= 0.0))
+        return invalid(eng, "epsilon value", eps);
+    if (!(beta1 >= 0.0 && beta1 < 1.0))
+        return invalid(eng, "beta parameter at index 0", beta1);
+    if (!(beta2 >= 0.0 && beta2 < 1.0))
+        return invalid(eng, "beta parameter at index 1", beta2);
+    Optimizer *o = optim_checked_new(eng, OPTIM_ADAM, n, params, lr, weight_decay);
     if (o) {
         o->beta1 = beta1;
         o->beta2 = beta2;
         o->eps = eps;
-        o->weight_decay = weight_decay;
     }
     return o;
 }
