@@ -153,15 +153,21 @@ static float cast_value(DType dtype, double v)
     }
 }
 
+/* Do n values fill a valid shape exactly? */
+static bool check_values_fill(Engine *eng, int ndim, const int64_t *shape, int64_t n)
+{
+    if (!check_shape(eng, ndim, shape))
+        return false;
+    if (shape_numel(ndim, shape) != n)
+        return engine_fail(eng, "%lld values do not fill the shape", (long long)n);
+    return true;
+}
+
 Tensor *tensor_from_doubles(Engine *eng, DType dtype, int ndim, const int64_t *shape,
                             const double *values, int64_t n)
 {
-    if (!check_shape(eng, ndim, shape))
+    if (!check_values_fill(eng, ndim, shape, n))
         return NULL;
-    if (shape_numel(ndim, shape) != n) {
-        engine_fail(eng, "%lld values do not fill the shape", (long long)n);
-        return NULL;
-    }
     for (int64_t i = 0; i < n; i++)
         if (!check_int_value(eng, dtype, values[i]))
             return NULL;
@@ -176,12 +182,8 @@ Tensor *tensor_from_doubles(Engine *eng, DType dtype, int ndim, const int64_t *s
 Tensor *tensor_from_floats(Engine *eng, DType dtype, int ndim, const int64_t *shape,
                            const float *values, int64_t n)
 {
-    if (!check_shape(eng, ndim, shape))
+    if (!check_values_fill(eng, ndim, shape, n))
         return NULL;
-    if (shape_numel(ndim, shape) != n) {
-        engine_fail(eng, "%lld values do not fill the shape", (long long)n);
-        return NULL;
-    }
     Tensor *t = tensor_empty(eng, dtype, ndim, shape);
     if (!t)
         return NULL;
@@ -266,24 +268,27 @@ Tensor *tensor_linspace(Engine *eng, double start, double end, int64_t steps)
     return t;
 }
 
-Tensor *tensor_rand(Engine *eng, int ndim, const int64_t *shape)
+/* A float32 tensor of draws from the engine's generator: standard normal
+ * or uniform on [0, 1). Inline, so that each caller's constant `normal`
+ * leaves a loop without a branch. */
+static inline Tensor *random_floats(Engine *eng, int ndim, const int64_t *shape, bool normal)
 {
     Tensor *t = tensor_empty(eng, DTYPE_FLOAT32, ndim, shape);
     if (!t)
         return NULL;
     for (int64_t i = 0; i < t->storage->numel; i++)
-        t->storage->data[i] = (float)rng_uniform(&eng->rng);
+        t->storage->data[i] = (float)(normal ? rng_normal(&eng->rng) : rng_uniform(&eng->rng));
     return t;
+}
+
+Tensor *tensor_rand(Engine *eng, int ndim, const int64_t *shape)
+{
+    return random_floats(eng, ndim, shape, false);
 }
 
 Tensor *tensor_randn(Engine *eng, int ndim, const int64_t *shape)
 {
-    Tensor *t = tensor_empty(eng, DTYPE_FLOAT32, ndim, shape);
-    if (!t)
-        return NULL;
-    for (int64_t i = 0; i < t->storage->numel; i++)
-        t->storage->data[i] = (float)rng_normal(&eng->rng);
-    return t;
+    return random_floats(eng, ndim, shape, true);
 }
 
 Tensor *tensor_randint(Engine *eng, int64_t low, int64_t high, int ndim, const int64_t *shape)
