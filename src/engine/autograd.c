@@ -211,13 +211,9 @@ bool grad_accumulate_reduced(Engine *eng, Tensor *target, const Tensor *g)
     }
     /* target was broadcast up to g's shape: every element of g adds into
      * the target element it was read from (stride 0 on broadcast dims). */
-    int64_t bstride[TENSOR_MAX_DIMS];
-    if (!broadcast_to_strides(eng, target, g->ndim, g->shape, bstride))
+    Tensor reader;
+    if (!broadcast_view(eng, target, g->ndim, g->shape, &reader))
         return false;
-    Tensor reader = *target;
-    reader.ndim = g->ndim;
-    memcpy(reader.shape, g->shape, sizeof reader.shape);
-    memcpy(reader.stride, bstride, sizeof reader.stride);
     int64_t n = tensor_numel(g);
     for (int64_t i = 0; i < n; i++)
         target->storage->data[tensor_flat_offset(&reader, i)] += tensor_get_flat(g, i);

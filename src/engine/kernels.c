@@ -59,6 +59,18 @@ bool broadcast_to_strides(Engine *eng, const Tensor *t, int ndim, const int64_t 
     return true;
 }
 
+bool broadcast_view(Engine *eng, const Tensor *t, int ndim, const int64_t *shape, Tensor *view)
+{
+    int64_t strides[TENSOR_MAX_DIMS];
+    if (!broadcast_to_strides(eng, t, ndim, shape, strides))
+        return false;
+    *view = *t;
+    view->ndim = ndim;
+    memcpy(view->shape, shape, (size_t)ndim * sizeof *shape);
+    memcpy(view->stride, strides, (size_t)ndim * sizeof *strides);
+    return true;
+}
+
 void strided_copy(float *out, const Tensor *t)
 {
     const float *src = t->storage->data;

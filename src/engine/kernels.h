@@ -23,6 +23,11 @@ bool broadcast_shapes(Engine *eng, const char *op, int nda, const int64_t *sa,
  * (stride 0 on expanded dims). False + error when t cannot broadcast. */
 bool broadcast_to_strides(Engine *eng, const Tensor *t, int ndim, const int64_t *shape,
                           int64_t *strides);
+/* *view = t read as shape (ndim, shape) through broadcast_to_strides: a
+ * tensor header on the caller's stack over t's storage, holding no
+ * reference (read it with tensor_get_flat / tensor_flat_offset while t
+ * lives). False + error when t cannot broadcast. */
+bool broadcast_view(Engine *eng, const Tensor *t, int ndim, const int64_t *shape, Tensor *view);
 /* Copy t's logical elements (any layout) into contiguous `out`. */
 void strided_copy(float *out, const Tensor *t);
 

@@ -183,13 +183,9 @@ static Tensor *expand_contiguous(Engine *eng, Tensor *t, int ndim, const int64_t
 {
     if (t->ndim == ndim && memcmp(t->shape, shape, (size_t)ndim * sizeof *shape) == 0)
         return tensor_contiguous(eng, t);
-    int64_t strides[TENSOR_MAX_DIMS];
-    if (!broadcast_to_strides(eng, t, ndim, shape, strides))
+    Tensor view;
+    if (!broadcast_view(eng, t, ndim, shape, &view))
         return NULL;
-    Tensor view = *t;
-    view.ndim = ndim;
-    memcpy(view.shape, shape, (size_t)ndim * sizeof *shape);
-    memcpy(view.stride, strides, (size_t)ndim * sizeof *strides);
     Tensor *out = tensor_empty(eng, t->dtype, ndim, shape);
     if (out)
         strided_copy(tensor_data(out), &view);

@@ -496,8 +496,8 @@ void tensor_fill_(Tensor *t, double v)
 
 bool tensor_copy_(Engine *eng, Tensor *dst, const Tensor *src)
 {
-    int64_t bstride[TENSOR_MAX_DIMS];
-    if (!broadcast_to_strides(eng, src, dst->ndim, dst->shape, bstride))
+    Tensor view;
+    if (!broadcast_view(eng, src, dst->ndim, dst->shape, &view))
         return false;
     /* Copy through a temporary when the two overlap (x[1:] = x[:-1]). */
     Tensor *tmp = NULL;
@@ -505,14 +505,9 @@ bool tensor_copy_(Engine *eng, Tensor *dst, const Tensor *src)
         tmp = tensor_copy_data(eng, src);
         if (!tmp)
             return false;
-        src = tmp;
-        broadcast_to_strides(eng, src, dst->ndim, dst->shape, bstride);
+        broadcast_view(eng, tmp, dst->ndim, dst->shape, &view);
     }
     int64_t n = tensor_numel(dst);
-    Tensor view = *src;
-    view.ndim = dst->ndim;
-    memcpy(view.shape, dst->shape, sizeof view.shape);
-    memcpy(view.stride, bstride, sizeof view.stride);
     for (int64_t i = 0; i < n; i++)
         tensor_set_flat(dst, i, cast_value(dst->dtype, tensor_get_flat(&view, i)));
     tensor_release(tmp);
@@ -543,13 +538,9 @@ bool tensor_add_scaled_(Engine *eng, Tensor *dst, const Tensor *src, double alph
             d[i] += a * s[i];
         return true;
     }
-    int64_t bstride[TENSOR_MAX_DIMS];
-    if (!broadcast_to_strides(eng, src, dst->ndim, dst->shape, bstride))
+    Tensor view;
+    if (!broadcast_view(eng, src, dst->ndim, dst->shape, &view))
         return false;
-    Tensor view = *src;
-    view.ndim = dst->ndim;
-    memcpy(view.shape, dst->shape, sizeof view.shape);
-    memcpy(view.stride, bstride, sizeof view.stride);
     int64_t n = tensor_numel(dst);
     for (int64_t i = 0; i < n; i++) {
         int64_t off = tensor_flat_offset(dst, i);
