@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "kernels.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -315,10 +316,10 @@ int64_t rng_below(Rng *rng, int64_t n)
     return (int64_t)(x % un);
 }
 
-void shape_format(char *buf, size_t size, int ndim, const int64_t *shape)
+void dims_format(char *buf, size_t size, int ndim, const int64_t *shape, char open, char close)
 {
     size_t used = 0;
-    int n = snprintf(buf, size, "(");
+    int n = snprintf(buf, size, "%c", open);
     used = n > 0 ? (size_t)n : 0;
     for (int i = 0; i < ndim && used < size; i++) {
         n = snprintf(buf + used, size - used, i ? ", %lld" : "%lld", (long long)shape[i]);
@@ -326,5 +327,10 @@ void shape_format(char *buf, size_t size, int ndim, const int64_t *shape)
             used += (size_t)n;
     }
     if (used < size)
-        snprintf(buf + used, size - used, ")");
+        snprintf(buf + used, size - used, "%c", close);
+}
+
+void shape_format(char *buf, size_t size, int ndim, const int64_t *shape)
+{
+    dims_format(buf, size, ndim, shape, '(', ')');
 }

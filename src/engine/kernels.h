@@ -35,6 +35,10 @@ void strided_copy(float *out, const Tensor *t);
 bool broadcast_tensors_shape(Engine *eng, const char *op, const Tensor *a, const Tensor *b,
                              int *nd_out, int64_t *shape_out);
 
+/* "(64, 1, 32, 32)" with open '(' and close ')': shape_format with other
+ * brackets. Truncated to fit `size` (> 0). */
+void dims_format(char *buf, size_t size, int ndim, const int64_t *shape, char open, char close);
+
 /* Release a tensor whose refcount reached zero, and everything that only it
  * kept alive, without recursion (graphs may be thousands of nodes deep). */
 void tensor_free_unreferenced(Tensor *t);

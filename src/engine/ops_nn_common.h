@@ -5,9 +5,7 @@
 #ifndef NNREPL_OPS_NN_COMMON_H
 #define NNREPL_OPS_NN_COMMON_H
 
-#include <stdio.h>
-
-#include "tensor.h"
+#include "kernels.h"
 
 /* PyTorch's names of the dtypes, as its kernel messages print them. */
 static inline const char *scalar_type_name(DType d)
@@ -22,16 +20,7 @@ static inline const char *scalar_type_name(DType d)
 /* "[64, 1, 32, 32]": PyTorch's way of printing sizes inside messages. */
 static inline void sizes_format(char *buf, size_t size, int ndim, const int64_t *shape)
 {
-    size_t used = 0;
-    int n = snprintf(buf, size, "[");
-    used = n > 0 ? (size_t)n : 0;
-    for (int i = 0; i < ndim && used < size; i++) {
-        n = snprintf(buf + used, size - used, i ? ", %lld" : "%lld", (long long)shape[i]);
-        if (n > 0)
-            used += (size_t)n;
-    }
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
+    dims_format(buf, size, ndim, shape, '[', ']');
 }
 
 static inline bool interrupted(const Engine *eng)
