@@ -1,15 +1,8 @@
 /* The autograd machinery: accumulation, reuse, freeing, errors, limits. */
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
 
 static Tensor *scalar_leaf(Engine *eng, float v)
 {
@@ -251,5 +244,5 @@ int main(void)
         cmocka_unit_test(test_memory_cap_turns_huge_request_into_error),
         cmocka_unit_test(test_rng_is_reproducible),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, engine_setup, NULL);
 }

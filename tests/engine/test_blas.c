@@ -15,15 +15,8 @@
 #include <string.h>
 
 #include "blas.h"
+#include "fixture.h"
 #include "gradcheck.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
 
 typedef struct GemmCase {
     bool ta, tb;
@@ -191,5 +184,5 @@ int main(void)
         cmocka_unit_test(test_beta_zero_ignores_old_c),
         cmocka_unit_test(test_degenerate_sizes),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, engine_setup, NULL);
 }

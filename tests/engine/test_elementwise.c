@@ -3,15 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
 
 /* ---- forward values ---- */
 
@@ -377,5 +370,5 @@ int main(void)
         cmocka_unit_test(test_remainder_gradient),
         cmocka_unit_test(test_max_all_shares_gradient_between_ties),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, engine_setup, NULL);
 }

@@ -5,15 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
 
 /* arange(n) * scale + shift in the given shape */
 static Tensor *ramp(Engine *eng, int ndim, const int64_t *shape, float scale, float shift)
@@ -636,5 +629,5 @@ int main(void)
         cmocka_unit_test(test_linear_gradients),
         cmocka_unit_test(test_linear_course_sizes_agree_with_composition),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, engine_setup, NULL);
 }

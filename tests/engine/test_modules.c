@@ -5,25 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
 #include "lenet_reference.h"
 #include "module_reprs.h"
 #include "nn.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Engine *eng = *state;
-    assert_int_equal(eng->bytes_in_use, 0);
-    return 0;
-}
 
 static void assert_describes(const Module *m, const char *expected)
 {
@@ -335,13 +321,6 @@ static void test_describe_matches_pytorch(void **state)
 
 /* ---- the course's LeNet against PyTorch ---- */
 
-/* wave(a, c, scale)[i] = scale·sin(a·i + c), as gen/lenet_reference.py */
-static void fill_wave(Tensor *t, double a, double c, double scale)
-{
-    for (int64_t i = 0; i < tensor_numel(t); i++)
-        tensor_data(t)[i] = (float)(scale * sin(a * (double)i + c));
-}
-
 typedef struct WaveParams {
     int k;
 } WaveParams;
@@ -350,7 +329,7 @@ static void set_wave_parameter(const char *name, Tensor *param, void *ctx)
 {
     (void)name;
     WaveParams *w = ctx;
-    fill_wave(param, 0.37 + 0.11 * w->k, 0.3 * w->k, 0.2);
+    fill_wave(param, 0.37 + 0.11 * w->k, 0.3 * w->k, 0.2, 0.0); /* as gen/lenet_reference.py */
     w->k++;
 }
 
@@ -375,7 +354,7 @@ static void test_lenet_gradients_match_pytorch(void **state)
     assert_int_equal(wp.k, 10);
 
     Tensor *input = tensor_empty(eng, DTYPE_FLOAT32, 4, SHAPE(4, 3, 32, 32));
-    fill_wave(input, 0.013, 0.5, 1.0);
+    fill_wave(input, 0.013, 0.5, 1.0, 0.0);
     Tensor *target = tensor_from_doubles(eng, DTYPE_INT64, 1, SHAPE(4), (const double[]){3, 1, 7, 0}, 4);
     Tensor *x = tensor_retain(input);
     x = then(x, module_forward(eng, conv1, x));
@@ -432,19 +411,19 @@ static void test_constructor_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_linear_init_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_init_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_init_reproducible_with_seed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parameter_names_and_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sequential_forward_is_composition, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv_pool_flatten_forward, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_softmax_without_dim_uses_the_legacy_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_loss_modules_match_functions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_train_eval_is_recursive_and_controls_dropout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_grad_sets_existing_grads_to_zero, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_describe_matches_pytorch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lenet_gradients_match_pytorch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_constructor_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linear_init_bounds, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_init_bounds, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_init_reproducible_with_seed, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_parameter_names_and_order, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_sequential_forward_is_composition, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv_pool_flatten_forward, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_softmax_without_dim_uses_the_legacy_rule, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_loss_modules_match_functions, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_train_eval_is_recursive_and_controls_dropout, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_zero_grad_sets_existing_grads_to_zero, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_describe_matches_pytorch, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_lenet_gradients_match_pytorch, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_constructor_errors, engine_setup, engine_teardown_no_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,38 +5,11 @@
 #include <string.h>
 
 #include "conv_fast.h"
+#include "fixture.h"
 #include "gradcheck.h"
 #include "nn_ops_reference.h"
 
 /* A fresh engine per test. */
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Engine *eng = *state;
-    /* every test releases what it made: nothing may stay allocated */
-    assert_int_equal(eng->bytes_in_use, 0);
-    return 0;
-}
-
-/* wave(shape, a, b, scale, shift)[i] = shift + scale·sin(a·i + b), as the
- * generator script builds its inputs. */
-static Tensor *wave(Engine *eng, int ndim, const int64_t *shape, double a, double b, double scale,
-                    double shift)
-{
-    Tensor *t = tensor_empty(eng, DTYPE_FLOAT32, ndim, shape);
-    assert_non_null(t);
-    for (int64_t i = 0; i < tensor_numel(t); i++)
-        tensor_data(t)[i] = (float)(shift + scale * sin(a * (double)i + b));
-    return t;
-}
-
 static Tensor *int_tensor(Engine *eng, int ndim, const int64_t *shape, const double *values)
 {
     Tensor *t = tensor_from_doubles(eng, DTYPE_INT64, ndim, shape, values, shape_numel(ndim, shape));
@@ -734,32 +707,32 @@ static void test_dropout_train_statistics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_softmax_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_softmax_is_stable_for_large_inputs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_softmax_gradients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_softmax_grad_fn_and_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mse_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bce_values_clamp_logs_at_minus_100, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nll_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cross_entropy_values_and_gradient, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mse_gradients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bce_gradients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nll_and_cross_entropy_gradients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_loss_grad_fn_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_loss_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_gradient_matches_pytorch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_gradients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_batch_equals_single_samples, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_paths_agree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_memory_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conv2d_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_pool2d_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_pool2d_gradients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_pool2d_wide_rows_and_nan, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_pool2d_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dropout_eval_is_identity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dropout_train_statistics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_softmax_values, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_softmax_is_stable_for_large_inputs, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_softmax_gradients, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_softmax_grad_fn_and_errors, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_mse_values, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_bce_values_clamp_logs_at_minus_100, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_nll_values, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_cross_entropy_values_and_gradient, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_mse_gradients, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_bce_gradients, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_nll_and_cross_entropy_gradients, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_loss_grad_fn_names, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_loss_errors, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_values, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_gradient_matches_pytorch, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_gradients, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_batch_equals_single_samples, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_paths_agree, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_memory_limit, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_conv2d_errors, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_max_pool2d_values, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_max_pool2d_gradients, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_max_pool2d_wide_rows_and_nan, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_max_pool2d_errors, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_dropout_eval_is_identity, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_dropout_train_statistics, engine_setup, engine_teardown_no_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

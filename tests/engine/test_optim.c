@@ -4,33 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
 #include "optim.h"
 #include "optim_reference.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Engine *eng = *state;
-    assert_int_equal(eng->bytes_in_use, 0);
-    return 0;
-}
-
-static Tensor *wave(Engine *eng, int ndim, const int64_t *shape, double a, double c, double scale)
-{
-    Tensor *t = tensor_empty(eng, DTYPE_FLOAT32, ndim, shape);
-    assert_non_null(t);
-    for (int64_t i = 0; i < tensor_numel(t); i++)
-        tensor_data(t)[i] = (float)(scale * sin(a * (double)i + c));
-    return t;
-}
 
 /* The generator's problem: loss = mse_loss(tanh(x * w) + b, y). */
 typedef struct Problem {
@@ -40,10 +17,10 @@ typedef struct Problem {
 static Problem problem_new(Engine *eng)
 {
     Problem p = {
-        wave(eng, 2, SHAPE(2, 3), 0.7, 0.1, 1.0),
-        wave(eng, 1, SHAPE(3), 1.3, 0.2, 0.5),
-        wave(eng, 2, SHAPE(2, 3), 0.9, -0.3, 2.0),
-        wave(eng, 2, SHAPE(2, 3), 0.4, 0.6, 1.0),
+        wave(eng, 2, SHAPE(2, 3), 0.7, 0.1, 1.0, 0.0),
+        wave(eng, 1, SHAPE(3), 1.3, 0.2, 0.5, 0.0),
+        wave(eng, 2, SHAPE(2, 3), 0.9, -0.3, 2.0, 0.0),
+        wave(eng, 2, SHAPE(2, 3), 0.4, 0.6, 1.0, 0.0),
     };
     p.w->requires_grad = p.b->requires_grad = true;
     return p;
@@ -231,16 +208,16 @@ static void test_argument_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sgd_plain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sgd_momentum, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sgd_momentum_weight_decay, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_adam_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_adam_custom_betas, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_adam_weight_decay, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sgd_step_by_hand, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zero_grad_keeps_zero_tensors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_step_updates_a_strided_parameter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_argument_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sgd_plain, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_sgd_momentum, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_sgd_momentum_weight_decay, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_adam_default, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_adam_custom_betas, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_adam_weight_decay, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_sgd_step_by_hand, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_zero_grad_keeps_zero_tensors, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_step_updates_a_strided_parameter, engine_setup, engine_teardown_no_leaks),
+        cmocka_unit_test_setup_teardown(test_argument_errors, engine_setup, engine_teardown_no_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,15 +4,8 @@
  * inputs), and errors with PyTorch's messages. */
 #include <string.h>
 
+#include "fixture.h"
 #include "gradcheck.h"
-
-static int setup(void **state)
-{
-    static Engine eng;
-    engine_init(&eng);
-    *state = &eng;
-    return 0;
-}
 
 /* 0, 1, 2, ... in the given shape (float32) */
 static Tensor *iota(Engine *eng, int ndim, const int64_t *shape)
@@ -668,5 +661,5 @@ int main(void)
         cmocka_unit_test(test_cat_and_stack_of_many_tensors),
         cmocka_unit_test(test_view_gradients_reach_the_base),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, engine_setup, NULL);
 }
