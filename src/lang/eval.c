@@ -784,6 +784,18 @@ static bool eval_sequence(Interp *in, const Expr *e, Value *out)
     return true;
 }
 
+/* The truth of a test's value: of if, elif, while, a conditional
+ * expression or a comprehension's if. */
+static bool eval_condition(Interp *in, const Expr *test, bool *truth)
+{
+    Value v;
+    if (!eval_expr(in, test, &v))
+        return false;
+    bool ok = value_truthy(in, v, truth);
+    value_release(v);
+    return ok;
+}
+
 /* [elt for target in iter if cond ...]: the loop variables live in a scope
  * of their own, as in Python 3. */
 static bool comprehension_loop(Interp *in, const Expr *e, int level, ObjList *result)
@@ -813,14 +825,8 @@ static bool comprehension_loop(Interp *in, const Expr *e, int level, ObjList *re
         ok = assign_to(in, cf->target, x) && interp_safe_point(in);
         value_release(x);
         bool keep = true;
-        for (int i = 0; i < cf->n_ifs && ok && keep; i++) {
-            Value c;
-            ok = eval_expr(in, cf->ifs[i], &c);
-            if (ok) {
-                ok = value_truthy(in, c, &keep);
-                value_release(c);
-            }
-        }
+        for (int i = 0; i < cf->n_ifs && ok && keep; i++)
+            ok = eval_condition(in, cf->ifs[i], &keep);
         if (ok && keep)
             ok = comprehension_loop(in, e, level + 1, result);
     }
@@ -1056,13 +1062,8 @@ bool eval_expr(Interp *in, const Expr *e, Value *out)
     case EXPR_OR:
         return eval_logic(in, e, out);
     case EXPR_COND: {
-        Value t;
         bool truth;
-        if (!eval_expr(in, e->u.cond.test, &t))
-            return false;
-        bool ok = value_truthy(in, t, &truth);
-        value_release(t);
-        if (!ok)
+        if (!eval_condition(in, e->u.cond.test, &truth))
             return false;
         return eval_expr(in, truth ? e->u.cond.body : e->u.cond.orelse, out);
     }
@@ -1437,13 +1438,8 @@ static ExecStatus exec_for(Interp *in, const Stmt *s)
 static ExecStatus exec_while(Interp *in, const Stmt *s)
 {
     for (;;) {
-        Value c;
         bool truth;
-        if (!eval_expr(in, s->u.while_.test, &c))
-            return EXEC_ERROR;
-        bool ok = value_truthy(in, c, &truth);
-        value_release(c);
-        if (!ok)
+        if (!eval_condition(in, s->u.while_.test, &truth))
             return EXEC_ERROR;
         if (!truth)
             return EXEC_NORMAL;
@@ -1496,13 +1492,8 @@ static ExecStatus exec_stmt(Interp *in, const Stmt *s)
     case STMT_AUGASSIGN:
         return exec_augassign(in, s) ? EXEC_NORMAL : EXEC_ERROR;
     case STMT_IF: {
-        Value c;
         bool truth;
-        if (!eval_expr(in, s->u.if_.test, &c))
-            return EXEC_ERROR;
-        bool ok = value_truthy(in, c, &truth);
-        value_release(c);
-        if (!ok)
+        if (!eval_condition(in, s->u.if_.test, &truth))
             return EXEC_ERROR;
         return exec_block(in, truth ? &s->u.if_.body : &s->u.if_.orelse);
     }

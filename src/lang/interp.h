@@ -236,6 +236,10 @@ IterStep iter_next(Interp *in, ObjIter *it, Value *out);
 bool value_length(Interp *in, Value v, int64_t *out);
 /* v[index] for any indexable value. */
 bool value_getitem(Interp *in, Value obj, Value index, Value *out);
+/* Python's slice.indices(n): the start, stop and step that s picks from a
+ * sequence of length n, start and stop clamped to it. */
+bool slice_indices(Interp *in, const ObjSlice *s, int64_t n, int64_t *start, int64_t *stop,
+                   int64_t *step);
 /* Python number -> tensor conversion of nested lists (torch.tensor). */
 bool tensor_from_value(Interp *in, Value v, bool has_dtype, DType dtype, Tensor **out);
 

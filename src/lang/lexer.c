@@ -336,7 +336,7 @@ static bool line_continuation(Lexer *lx, Token *err)
 
 static Token bad_character(Lexer *lx, int line, int col);
 
-static int digit_value(char c)
+int lexer_digit_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -349,7 +349,7 @@ static int digit_value(char c)
 
 static bool is_digit_in_base(char c, int base)
 {
-    int d = digit_value(c);
+    int d = lexer_digit_value(c);
     return d >= 0 && d < base;
 }
 
@@ -390,7 +390,7 @@ bool token_int_value(const Token *t, int64_t *out)
     for (; s < end; s++) {
         if (*s == '_')
             continue;
-        int d = digit_value(*s);
+        int d = lexer_digit_value(*s);
         if (d < 0 || d >= base)
             return false;
         if (v > ((uint64_t)INT64_MAX - (uint64_t)d) / (uint64_t)base)

@@ -126,6 +126,10 @@ bool lexer_open_bracket(const Lexer *lx, LexBracket *out);
  * (an interactive prompt keeps reading until an empty line then). */
 bool lexer_ended_in_block(const Lexer *lx);
 
+/* The value of a digit in bases up to 16 (0-9, a-f, A-F), or -1: for
+ * number literals and for the \x, \u and \U escapes of strings. */
+int lexer_digit_value(char c);
+
 /* The value of a TOK_INT token; false when it does not fit in 64 bits. */
 bool token_int_value(const Token *t, int64_t *out);
 

@@ -1155,40 +1155,11 @@ static bool layer_len(Interp *in, Value self, int64_t *out)
     return true;
 }
 
-/* Python's slice.indices(n). */
-static bool slice_range(Interp *in, const ObjSlice *s, int64_t n, int64_t *start, int64_t *stop,
-                        int64_t *step)
-{
-    *step = 1;
-    if (s->step.kind != VAL_NONE && !arg_int(in, s->step, "slice step", step))
-        return false;
-    if (*step == 0)
-        return rt_error(in, "slice step cannot be zero");
-    int64_t lo = *step < 0 ? -1 : 0, hi = *step < 0 ? n - 1 : n;
-    const Value ends[2] = {s->start, s->stop};
-    int64_t *outs[2] = {start, stop};
-    for (int k = 0; k < 2; k++) {
-        if (ends[k].kind == VAL_NONE) {
-            *outs[k] = (k == 0) == (*step > 0) ? lo : hi;
-            continue;
-        }
-        int64_t x;
-        if (!arg_int(in, ends[k], "slice index", &x))
-            return false;
-        if (x < 0)
-            x = x + n < lo ? lo : x + n;
-        else if (x > hi)
-            x = hi;
-        *outs[k] = x;
-    }
-    return true;
-}
-
 static bool sequential_slice(Interp *in, Value self, const ObjSlice *s, Value *out)
 {
     Module *m = AS_LAYER(self)->m;
     int64_t start, stop, step;
-    if (!slice_range(in, s, m->n_children, &start, &stop, &step))
+    if (!slice_indices(in, s, m->n_children, &start, &stop, &step))
         return false;
     Module **picked = malloc((size_t)(m->n_children ? m->n_children : 1) * sizeof *picked);
     if (!picked)

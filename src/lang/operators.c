@@ -799,8 +799,8 @@ bool value_length(Interp *in, Value v, int64_t *out)
 /* ---- indexing of Python sequences ---- */
 
 /* Python's slice.indices(): clamp start/stop for a sequence of length n. */
-static bool slice_indices(Interp *in, const ObjSlice *s, int64_t n, int64_t *start, int64_t *stop,
-                          int64_t *step)
+bool slice_indices(Interp *in, const ObjSlice *s, int64_t n, int64_t *start, int64_t *stop,
+                   int64_t *step)
 {
     *step = 1;
     if (s->step.kind != VAL_NONE && !arg_int(in, s->step, "slice step", step))

@@ -508,17 +508,6 @@ static char cursor_peek(const Cursor *c, size_t k)
     return (size_t)(c->end - c->p) > k ? c->p[k] : '\0';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void append_code_point(StrBuf *out, uint32_t cp)
 {
     char buf[4];
@@ -554,7 +543,7 @@ static bool decode_escape(Parser *p, Cursor *c, StrBuf *out)
         cursor_step(c);
         uint32_t v = 0;
         for (int i = 0; i < digits; i++) {
-            int h = hex_value(cursor_peek(c, 0));
+            int h = lexer_digit_value(cursor_peek(c, 0));
             if (h < 0) {
                 fail_at(p, line, col, "truncated \\%c%.*s escape", e, digits, "XXXXXXXX");
                 return false;
