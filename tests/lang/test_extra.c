@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "interp.h"
+#include "test_harness.h"
 
 #define MAX_RECORDED 32
 
@@ -98,19 +98,7 @@ static void harness_free(Harness *h)
 static Interp *start(Harness *h, bool with_input)
 {
     memset(h, 0, sizeof *h);
-    InterpOptions opt = {0};
-    Frontend fe = {h, on_event, with_input ? read_line : NULL};
-    Interp *in = interp_new(&opt, fe);
-    assert_non_null(in);
-    return in;
-}
-
-static RunResult run(Interp *in, const char *code)
-{
-    Source *src = source_new("<test>", code, strlen(code), 1);
-    RunResult r = interp_run(in, src, false);
-    source_release(src);
-    return r;
+    return harness_interp((Frontend){h, on_event, with_input ? read_line : NULL});
 }
 
 static Value global(Interp *in, const char *name)

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "interp.h"
+#include "test_harness.h"
 
 #define MAX_EVENTS 16
 
@@ -36,7 +36,7 @@ static void record(void *ctx, const Event *ev)
 {
     Recorder *r = ctx;
     if (ev->kind == EVENT_PRINT) {
-        strncat(r->printed, ev->text, sizeof r->printed - strlen(r->printed) - 1);
+        append_printed(r->printed, sizeof r->printed, ev);
         return;
     }
     if ((ev->kind != EVENT_BACKWARD && ev->kind != EVENT_OUTPUT) || r->n == MAX_EVENTS)
@@ -55,19 +55,7 @@ static void record(void *ctx, const Event *ev)
 static Interp *new_interp(Recorder *r)
 {
     memset(r, 0, sizeof *r);
-    InterpOptions opt = {0};
-    Frontend fe = {r, record, NULL};
-    Interp *in = interp_new(&opt, fe);
-    assert_non_null(in);
-    return in;
-}
-
-static RunResult run(Interp *in, const char *code)
-{
-    Source *src = source_new("<test>", code, strlen(code), 1);
-    RunResult res = interp_run(in, src, false);
-    source_release(src);
-    return res;
+    return harness_interp((Frontend){r, record, NULL});
 }
 
 static void test_backward_reports_loss_and_count(void **state)
