@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8_codec.h"
+
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -52,7 +54,7 @@ static void append_spaces(StrBuf *out, int64_t n)
 
 /* Decode the code point at s; a byte that does not start a valid sequence
  * stands for itself. Returns the bytes used (0 at the terminating NUL). */
-static size_t utf8_decode(const char *s, uint32_t *cp)
+static size_t next_code_point(const char *s, uint32_t *cp)
 {
     const unsigned char *u = (const unsigned char *)s;
     if (u[0] == 0) {
@@ -77,33 +79,6 @@ static size_t utf8_decode(const char *s, uint32_t *cp)
     }
     *cp = v;
     return (size_t)extra + 1;
-}
-
-/* Encode a code point (surrogates and out-of-range values become U+FFFD). */
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        cp = 0xFFFD;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* ------------------------------------------------------------------------
@@ -413,9 +388,9 @@ static bool parse_spec_integer(const char **p, int64_t *value, int *consumed)
 static const char *parse_fill_align(const char *p, FormatSpec *f)
 {
     uint32_t first, second = 0;
-    size_t first_len = utf8_decode(p, &first);
+    size_t first_len = next_code_point(p, &first);
     if (first_len > 0)
-        utf8_decode(p + first_len, &second);
+        next_code_point(p + first_len, &second);
     if (first_len > 0 && is_align(second)) {
         memcpy(f->fill, p, first_len);
         f->align = (char)second;
@@ -497,7 +472,7 @@ bool py_parse_format_spec_for(const char *spec, const char *type_name, FormatSpe
         }
     }
     uint32_t type = 0;
-    size_t type_len = utf8_decode(p, &type);
+    size_t type_len = next_code_point(p, &type);
     if (type_len > 0 && p[type_len] != '\0') {
         if (type_name)
             set_error(err, errsz, "Invalid format specifier '%s' for object of type '%s'", spec,
@@ -859,7 +834,7 @@ static bool format_str_internal(StrBuf *out, const char *s, const FormatSpec *sp
     uint32_t cp;
     size_t step;
     while ((spec->precision < 0 || count < spec->precision) &&
-           (step = utf8_decode(s + bytes, &cp)) > 0) {
+           (step = next_code_point(s + bytes, &cp)) > 0) {
         bytes += step;
         count++;
     }

@@ -11,14 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Decode one code point from s[0..n) (n > 0). Returns its length in bytes
- * (1..4) and sets *cp, or returns 0 when the bytes there are not valid UTF-8
- * (truncated, overlong, a surrogate, beyond U+10FFFF, a stray continuation
- * byte); *cp is then the first byte. */
-int utf8_decode(const char *s, size_t n, uint32_t *cp);
-
-/* Encode cp (at most U+10FFFF) into buf; returns the length (1..4). */
-int utf8_encode(uint32_t cp, char buf[4]);
+#include "utf8_codec.h"   /* utf8_decode, utf8_encode */
 
 /* Number of code points in s[0..n), counting each invalid byte as one. */
 size_t utf8_count(const char *s, size_t n);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8_codec.h"
+
 struct Grid {
     int width, height;
     GridCell *cells;    /* (height, width), row-major */
@@ -66,64 +68,17 @@ GridAttr grid_role_mono_style(GridRole role)
 
 uint32_t grid_utf8_next(const char **s)
 {
-    const unsigned char *p = (const unsigned char *)*s;
-    if (p[0] == 0)
+    if (**s == '\0')
         return 0;
-    if (p[0] < 0x80) {
-        *s += 1;
-        return p[0];
-    }
-    int len;
-    uint32_t cp, min;
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2, cp = p[0] & 0x1f, min = 0x80;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3, cp = p[0] & 0x0f, min = 0x800;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4, cp = p[0] & 0x07, min = 0x10000;
-    } else {
-        *s += 1;
-        return 0xfffd;
-    }
-    for (int i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {   /* also stops at the NUL */
-            *s += 1;
-            return 0xfffd;
-        }
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    *s += 1;
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0xfffd;   /* overlong, out of range or a surrogate */
-    *s += len - 1;
-    return cp;
+    uint32_t cp;
+    int len = utf8_decode(*s, strnlen(*s, 4), &cp);
+    *s += len ? len : 1;
+    return len ? cp : 0xfffd;
 }
 
 int grid_utf8_encode(uint32_t cp, char *buf)
 {
-    unsigned char *b = (unsigned char *)buf;
-    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        cp = 0xfffd;
-    if (cp < 0x80) {
-        b[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        b[0] = (unsigned char)(0xc0 | (cp >> 6));
-        b[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        b[0] = (unsigned char)(0xe0 | (cp >> 12));
-        b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    b[0] = (unsigned char)(0xf0 | (cp >> 18));
-    b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-    b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-    b[3] = (unsigned char)(0x80 | (cp & 0x3f));
-    return 4;
+    return utf8_encode(cp, buf);
 }
 
 typedef struct Range {
