@@ -270,15 +270,7 @@ static void draw_row(void *ctx, int row, const char *start, size_t len)
     int y = d->bottom + row;
     if (y < 0 || y >= d->area.h)
         return;
-    char stack[512];
-    char *buf = len < sizeof stack ? stack : malloc(len + 1);
-    if (!buf)
-        return;
-    memcpy(buf, start, len);
-    buf[len] = '\0';
-    grid_text(d->g, d->area.x, d->area.y + y, buf, d->attr, d->area.w);
-    if (buf != stack)
-        free(buf);
+    grid_text_n(d->g, d->area.x, d->area.y + y, start, len, d->attr, d->area.w);
 }
 
 void console_draw(const Console *c, Grid *g, Rect area)

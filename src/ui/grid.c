@@ -353,6 +353,22 @@ int grid_text(Grid *g, int x, int y, const char *utf8, GridAttr attr, int max_wi
     return used;
 }
 
+/* grid_text() reads up to a NUL: the bytes are copied, on the stack when short. */
+int grid_text_n(Grid *g, int x, int y, const char *utf8, size_t len, GridAttr attr,
+                int max_width)
+{
+    char stack[512];
+    char *buf = len < sizeof stack ? stack : malloc(len + 1);
+    if (!buf)
+        return 0;
+    memcpy(buf, utf8, len);
+    buf[len] = '\0';
+    int used = grid_text(g, x, y, buf, attr, max_width);
+    if (buf != stack)
+        free(buf);
+    return used;
+}
+
 void grid_fill(Grid *g, int x, int y, int w, int h, uint32_t cp, GridAttr attr)
 {
     if (!grid_clip_rect(g, &x, &y, &w, &h))

@@ -121,6 +121,9 @@ int grid_put(Grid *g, int x, int y, uint32_t cp, GridAttr attr);
  * occupies after clipping (columns left of x = 0 count but are not drawn).
  * A wide character that does not fit entirely is left out. */
 int grid_text(Grid *g, int x, int y, const char *utf8, GridAttr attr, int max_width);
+/* The same for the first len bytes of utf8 (a row of wrapped text, say). */
+int grid_text_n(Grid *g, int x, int y, const char *utf8, size_t len, GridAttr attr,
+                int max_width);
 
 /* Fill a rectangle with one code point. */
 void grid_fill(Grid *g, int x, int y, int w, int h, uint32_t cp, GridAttr attr);

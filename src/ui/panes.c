@@ -1106,17 +1106,9 @@ static void code_row(void *ctx, int row, const char *start, size_t len)
     (void)row;
     CodeRows *c = ctx;
     int r = c->row++ - c->first_visible;
-    if (r < 0 || r >= c->visible)
+    if (r < 0 || r >= c->visible || c->w <= 0)   /* w <= 0: as put_text, nothing */
         return;
-    char stack[512];
-    char *buf = len < sizeof stack ? stack : malloc(len + 1);
-    if (!buf)
-        return;
-    memcpy(buf, start, len);
-    buf[len] = '\0';
-    put_text(c->g, c->x, c->y + r, buf, c->attr, c->w);
-    if (buf != stack)
-        free(buf);
+    grid_text_n(c->g, c->x, c->y + r, start, len, c->attr, c->w);
 }
 
 static int digits_of(int v)
