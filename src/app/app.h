@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "interp.h"
 
@@ -33,6 +34,7 @@ void app_install_sigint(void);
 
 /* Helpers shared by the front-ends. */
 char *app_read_file(const char *path, size_t *len);   /* NUL-terminated, malloc'd */
+char *app_read_stream(FILE *f, size_t *len);          /* the same for the rest of f */
 char *app_dirname(const char *path);
 const char *app_datasets_dir(void);
 int app_run_source_batch(const AppOptions *o, Source *src, const char *script_dir, bool echo);

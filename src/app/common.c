@@ -35,6 +35,38 @@ void app_install_sigint(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* Read the rest of a stream (NUL-terminated); NULL + errno on failure. */
+char *app_read_stream(FILE *f, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            if (cap >= APP_MAX_SOURCE_BYTES) {
+                free(buf);
+                errno = EFBIG;
+                return NULL;
+            }
+            cap *= 2;
+            char *bigger = realloc(buf, cap);
+            if (!bigger) {
+                free(buf);
+                return NULL;
+            }
+            buf = bigger;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
 /* Read a whole file (NUL-terminated); NULL + errno on failure. */
 char *app_read_file(const char *path, size_t *len)
 {
@@ -47,32 +79,10 @@ char *app_read_file(const char *path, size_t *len)
         errno = EISDIR;
         return NULL;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            if (cap >= APP_MAX_SOURCE_BYTES) {
-                free(buf);
-                fclose(f);
-                errno = EFBIG;
-                return NULL;
-            }
-            cap *= 2;
-            char *bigger = realloc(buf, cap);
-            if (!bigger)
-                break;
-            buf = bigger;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
+    char *buf = app_read_stream(f, len);
+    int saved_errno = errno;
     fclose(f);
-    if (!buf)
-        return NULL;
-    buf[n] = '\0';
-    *len = n;
+    errno = saved_errno;
     return buf;
 }
 

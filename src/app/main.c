@@ -61,36 +61,6 @@ static void print_help(void)
           stdout);
 }
 
-static char *read_stream(FILE *f, size_t *len)
-{
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            if (cap >= APP_MAX_SOURCE_BYTES) {
-                free(buf);
-                return NULL;
-            }
-            cap *= 2;
-            char *bigger = realloc(buf, cap);
-            if (!bigger) {
-                free(buf);
-                return NULL;
-            }
-            buf = bigger;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
 static bool parse_number(const char *text, double *out)
 {
     char *end;
@@ -231,7 +201,7 @@ static int run_file_batch(const AppOptions *o, const char *path)
 static int run_stdin_batch(const AppOptions *o)
 {
     size_t len;
-    char *text = read_stream(stdin, &len);
+    char *text = app_read_stream(stdin, &len);
     if (!text) {
         fputs("nnrepl: cannot read the program from stdin\n", stderr);
         return 2;
