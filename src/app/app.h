@@ -37,6 +37,7 @@ char *app_read_file(const char *path, size_t *len);   /* NUL-terminated, malloc'
 char *app_read_stream(FILE *f, size_t *len);          /* the same for the rest of f */
 char *app_dirname(const char *path);
 const char *app_datasets_dir(void);
+char *app_history_path(void);                         /* malloc'd; NULL without HOME */
 int app_run_source_batch(const AppOptions *o, Source *src, const char *script_dir, bool echo);
 
 /* The front-ends; each returns the exit status. */

@@ -35,6 +35,20 @@ void app_install_sigint(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* ~/.nnrepl_history, where both prompts keep their entries (malloc'd);
+ * NULL without a HOME. */
+char *app_history_path(void)
+{
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        return NULL;
+    size_t n = strlen(home) + 32;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/.nnrepl_history", home);
+    return p;
+}
+
 /* Read the rest of a stream (NUL-terminated); NULL + errno on failure. */
 char *app_read_stream(FILE *f, size_t *len)
 {

@@ -64,18 +64,6 @@ static char **attempt_completion(const char *text, int start, int end)
     return rl_completion_matches(text, completion_generator);
 }
 
-static char *history_path(void)
-{
-    const char *home = getenv("HOME");
-    if (!home || !*home)
-        return NULL;
-    size_t n = strlen(home) + 32;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/.nnrepl_history", home);
-    return p;
-}
-
 /* Read one entry (several lines for a block or an open bracket); NULL at
  * the end of input. An empty line ends a block, as at Python's prompt. */
 static char *read_entry(void)
@@ -187,7 +175,7 @@ int repl_main(const AppOptions *o, const char *lesson)
     rl_attempted_completion_function = attempt_completion;
     rl_basic_word_break_characters = " \t\n\"'`@$><=;|&{(+-*/%,[.";
     completion_interp = in;
-    char *hist = history_path();
+    char *hist = app_history_path();
     if (hist)
         read_history(hist);
     stifle_history(HISTORY_LINES);

@@ -706,18 +706,6 @@ static void process_pending(Tui *t)
 
 /* ---- start and end ---- */
 
-static char *history_path(void)
-{
-    const char *home = getenv("HOME");
-    if (!home || !*home)
-        return NULL;
-    size_t n = strlen(home) + 32;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/.nnrepl_history", home);
-    return p;
-}
-
 static void on_redisplay(void *ctx)
 {
     tui_draw_prompt(ctx);
@@ -844,7 +832,7 @@ int tui_main(const AppOptions *o, const char *lesson_path)
         fputs("nnrepl: out of memory\n", stderr);
         status = 1;
     } else {
-        char *hist = history_path();
+        char *hist = app_history_path();
         PromptHooks hooks = {t, on_redisplay, on_matches, on_complete, interp_free_completions};
         prompt_init(&hooks, hist);
         free(hist);
