@@ -555,6 +555,22 @@ typedef struct NumberParts {
     int group;              /* digits per group */
 } NumberParts;
 
+/* One group of `len` characters, right to left into rev: the separator
+ * that ends it (when a group follows it), the digits left of *src (as many
+ * as there are), zeros for the rest. Returns the digits taken. */
+static int64_t append_group_reversed(StrBuf *rev, const char **src, int64_t remaining,
+                                     int64_t len, char separator)
+{
+    int64_t zeros = max64(0, len - remaining);
+    int64_t chars = max64(0, min64(remaining, len));
+    if (separator)
+        sb_append_char(rev, separator);
+    for (int64_t i = 0; i < chars; i++)
+        sb_append_char(rev, *--*src);
+    sb_repeat(rev, '0', (size_t)zeros);
+    return chars;
+}
+
 /* CPython's _PyUnicode_InsertThousandsGrouping: groups taken from the right,
  * zeros added on the left while min_width is not reached (a group never
  * starts with a separator). Built right to left, then reversed. */
@@ -567,15 +583,9 @@ static void append_grouped_digits(StrBuf *out, const NumberParts *n, int64_t min
     if (n->separator) {
         for (;;) {
             int64_t len = min64(n->group, max64(max64(remaining, min_width), 1));
-            int64_t zeros = max64(0, len - remaining);
-            int64_t chars = max64(0, min64(remaining, len));
-            if (use_separator)
-                sb_append_char(&rev, n->separator);
-            for (int64_t i = 0; i < chars; i++)
-                sb_append_char(&rev, *--src);
-            sb_repeat(&rev, '0', (size_t)zeros);
+            remaining -= append_group_reversed(&rev, &src, remaining, len,
+                                               use_separator ? n->separator : 0);
             use_separator = true;
-            remaining -= chars;
             min_width -= len;
             if (remaining <= 0 && min_width <= 0) {
                 finished = true;
@@ -586,13 +596,7 @@ static void append_grouped_digits(StrBuf *out, const NumberParts *n, int64_t min
     }
     if (!finished) {
         int64_t len = max64(max64(remaining, min_width), 1);
-        int64_t zeros = max64(0, len - remaining);
-        int64_t chars = max64(0, min64(remaining, len));
-        if (use_separator)
-            sb_append_char(&rev, n->separator);
-        for (int64_t i = 0; i < chars; i++)
-            sb_append_char(&rev, *--src);
-        sb_repeat(&rev, '0', (size_t)zeros);
+        append_group_reversed(&rev, &src, remaining, len, use_separator ? n->separator : 0);
     }
     for (size_t i = rev.len; i > 0; i--)
         sb_append_char(out, rev.data[i - 1]);
