@@ -645,18 +645,26 @@ static bool assign_to(Interp *in, const Expr *target, Value v)
     }
 }
 
+/* Two operands, left to right; on an error neither is held. */
+static bool eval_operands(Interp *in, const Expr *first, const Expr *second, Value *a, Value *b)
+{
+    if (!eval_expr(in, first, a))
+        return false;
+    if (!eval_expr(in, second, b)) {
+        value_release(*a);
+        return false;
+    }
+    return true;
+}
+
 /* target op= value. Tensors are updated in place as in PyTorch (so that a
  * parameter stays the same object); other values are rebound. */
 static bool exec_augassign(Interp *in, const Stmt *s)
 {
     const Expr *target = s->u.augassign.target;
     Value cur, rhs, result;
-    if (!eval_expr(in, target, &cur))
+    if (!eval_operands(in, target, s->u.augassign.value, &cur, &rhs))
         return false;
-    if (!eval_expr(in, s->u.augassign.value, &rhs)) {
-        value_release(cur);
-        return false;
-    }
     Tensor *t = val_as_tensor(cur);
     bool ok;
     if (t && t->requires_grad && tensor_is_leaf(t) && in->eng.grad_enabled) {
@@ -962,12 +970,8 @@ static bool eval_logic(Interp *in, const Expr *e, Value *out)
 static bool eval_index(Interp *in, const Expr *e, Value *out)
 {
     Value obj, index;
-    if (!eval_expr(in, e->u.index.object, &obj))
+    if (!eval_operands(in, e->u.index.object, e->u.index.index, &obj, &index))
         return false;
-    if (!eval_expr(in, e->u.index.index, &index)) {
-        value_release(obj);
-        return false;
-    }
     set_call_site(in, e->pos);
     bool ok = value_getitem(in, obj, index, out);
     value_release(obj);
@@ -1044,12 +1048,8 @@ bool eval_expr(Interp *in, const Expr *e, Value *out)
     }
     case EXPR_BINARY: {
         Value a, b;
-        if (!eval_expr(in, e->u.binary.left, &a))
+        if (!eval_operands(in, e->u.binary.left, e->u.binary.right, &a, &b))
             return false;
-        if (!eval_expr(in, e->u.binary.right, &b)) {
-            value_release(a);
-            return false;
-        }
         set_call_site(in, e->pos);
         bool ok = binary_op(in, e->u.binary.op, a, b, e->pos, out);
         value_release(a);
