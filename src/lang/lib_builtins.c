@@ -724,6 +724,9 @@ FORBIDDEN(import, "__import__() is not part of nnl: use an import statement "
 FORBIDDEN(exec, "exec() and eval() are not part of nnl")
 FORBIDDEN(input, "input() is not part of nnl: use ask(prompt) to read a student's answer")
 FORBIDDEN(scope, "globals(), locals() and vars() are not part of nnl")
+FORBIDDEN(dict, "dict() is not part of nnl: use a list, or a list of (key, value) tuples")
+FORBIDDEN(set, "set() is not part of nnl: use a list")
+FORBIDDEN(type, "type() is not part of nnl: use isinstance(x, torch.Tensor), or print(x) to see what x is")
 
 /* ---- str methods ---- */
 
@@ -1136,7 +1139,8 @@ void lib_builtins_init(Interp *in)
         {"open", bi_no_open},    {"__import__", bi_no_import}, {"exec", bi_no_exec},
         {"eval", bi_no_exec},    {"compile", bi_no_exec},     {"input", bi_no_input},
         {"globals", bi_no_scope}, {"locals", bi_no_scope},    {"vars", bi_no_scope},
-        {"breakpoint", bi_forbidden}, {"help", bi_forbidden},
+        {"breakpoint", bi_forbidden}, {"help", bi_forbidden}, {"dict", bi_no_dict},
+        {"set", bi_no_set},      {"type", bi_no_type},
     };
     for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++)
         builtins_add_native(in, functions[i].name, functions[i].fn);

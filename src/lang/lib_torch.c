@@ -12,7 +12,7 @@
  *
  * Results that name things differently from PyTorch because they cannot be
  * reproduced byte for byte: a grad_fn is an object of a class named after
- * the node, printed `<__main__.MulBackward0 object>` (PyTorch prints
+ * the node, printed `<MulBackward0 object>` (PyTorch prints
  * `<MulBackward0 object at 0x...>`), torch.no_grad() as
  * `<torch.autograd.grad_mode.no_grad object>`, and torch.manual_seed()
  * returns None instead of a Generator.
@@ -1582,12 +1582,14 @@ static bool is_torch_only_method(const char *name)
 /* ---- Tensor: properties ---- */
 
 /* A grad_fn: PyTorch prints `<MulBackward0 object at 0x...>`; nnl has no
- * addresses to show, so it is an object of a class named after the node. */
+ * addresses to show, so it is an object of a library class named after the
+ * node, printed `<MulBackward0 object>`. */
 static Value grad_fn_value(Interp *in, const char *name)
 {
     ObjClass *cls = (ObjClass *)obj_alloc(&in->heap, OBJ_CLASS, sizeof(ObjClass));
     cls->name = str_new(&in->heap, name, strlen(name));
     cls->base = BASE_OBJECT;
+    cls->native = true;
     table_init(&cls->attrs);
     ObjInstance *inst = (ObjInstance *)obj_alloc(&in->heap, OBJ_INSTANCE, sizeof(ObjInstance));
     inst->cls = cls; /* takes over the class's reference */

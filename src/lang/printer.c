@@ -149,14 +149,16 @@ static bool object_repr(Interp *in, Value v, StrBuf *out, int depth, bool as_str
         sb_append_char(out, '>');
         return true;
     }
-    case OBJ_CLASS:
-        sb_printf(out, "<class '__main__.%s'>", ((ObjClass *)o)->name->data);
+    case OBJ_CLASS: {
+        const ObjClass *cls = (const ObjClass *)o;
+        sb_printf(out, "<class '%s%s'>", cls->native ? "" : "__main__.", cls->name->data);
         return true;
+    }
     case OBJ_INSTANCE: {
         const ObjInstance *inst = (const ObjInstance *)o;
         if (inst->cls->base == BASE_MODULE)
             return module_instance_repr(in, inst, out, depth);
-        sb_printf(out, "<__main__.%s object>", inst->cls->name->data);
+        sb_printf(out, "<%s%s object>", inst->cls->native ? "" : "__main__.", inst->cls->name->data);
         return true;
     }
     case OBJ_NAMESPACE:

@@ -187,6 +187,7 @@ typedef struct ObjClass {
     struct ObjClass *parent;     /* a user base class (owned) or NULL */
     ClassBase base;              /* the built-in root: nn.Module, Dataset, object */
     Table attrs;                 /* methods and class attributes */
+    bool native;                 /* a class of the library (a grad_fn's): printed without __main__. */
 } ObjClass;
 
 typedef struct ObjInstance {
