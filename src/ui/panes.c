@@ -430,6 +430,7 @@ static int draw_kernels(BlockCtx *b, int y0, int rows)
     if (per_band < 1)
         per_band = 1;
     int64_t shown = 0;
+    int label_y = -1, label_end = 0; /* the last band's label row, and where its labels end */
     while (shown < maps && used < rows) {
         int band_rows = (int)kh + 1;
         if (used + band_rows > rows && shown > 0)
@@ -443,6 +444,8 @@ static int draw_kernels(BlockCtx *b, int y0, int rows)
             else
                 snprintf(label, sizeof label, "[%lld]", (long long)shown);
             put_text(b->g, x, y0 + used, label, GRID_ROLE_AXIS, b->x + b->w - x);
+            label_y = y0 + used;
+            label_end = x + grid_text_width(label);
             BlockCtx sub = *b;
             sub.x = x;
             sub.w = b->x + b->w - x < map_w ? b->x + b->w - x : map_w;
@@ -454,6 +457,12 @@ static int draw_kernels(BlockCtx *b, int y0, int rows)
     if (shown < maps) {
         char buf[64];
         snprintf(buf, sizeof buf, "%s %lld more", ellipsis(b->unicode), (long long)(maps - shown));
+        /* no row left: beside the last labels rather than over a map's numbers */
+        int beside = label_end + 2;
+        if (used >= rows && label_y >= 0 && beside + grid_text_width(buf) <= b->x + b->w) {
+            put_text(b->g, beside, label_y, buf, GRID_ROLE_AXIS, b->x + b->w - beside);
+            return used;
+        }
         int y = used < rows ? y0 + used : y0 + rows - 1;
         if (used >= rows)
             grid_fill(b->g, b->x, y, b->w, 1, ' ', 0);

@@ -458,6 +458,34 @@ static void test_weights_conv_kernel(void **state)
     param_view_free(&p);
 }
 
+/* The same kernels in a pane too short for one whole kernel: the count of
+ * the kernels left out goes beside the label, not over the numbers. */
+static void test_weights_conv_kernel_short(void **state)
+{
+    (void)state;
+    static const int64_t shape[4] = {2, 1, 5, 5};
+    float v[50];
+    for (int i = 0; i < 50; i++)
+        v[i] = (float)((i % 7) - 3) / 10.0f;
+    ParamView p;
+    memset(&p, 0, sizeof p);
+    p.name = strdup("conv1.weight");
+    set(&p.value, 4, shape, v);
+    Rect r;
+    Grid *g = frame_grid(40, 7, &r);
+    pane_draw_weights(g, r, &p, 1, true);
+    expect_grid(g, true,
+                "┌ Weights ─────────────────────────────┐\n"
+                "│conv1.weight  (2, 1, 5, 5)            │\n"
+                "│min -0.3  max 0.3  mean -0.006        │\n"
+                "│[0,0]  … 1 more                       │\n"
+                "│-0.300 -0.200 -0.100  0.000  0.100    │\n"
+                "│ 0.200  0.300 -0.300 -0.200 -0.100    │\n"
+                "└──────────────────────────────────────┘\n");
+    grid_free(g);
+    param_view_free(&p);
+}
+
 static void test_weights_many_and_empty(void **state)
 {
     (void)state;
@@ -938,6 +966,7 @@ int main(void)
         cmocka_unit_test(test_weights_large_summary),
         cmocka_unit_test(test_weights_vector),
         cmocka_unit_test(test_weights_conv_kernel),
+        cmocka_unit_test(test_weights_conv_kernel_short),
         cmocka_unit_test(test_weights_many_and_empty),
         cmocka_unit_test(test_outputs_softmax_bars),
         cmocka_unit_test(test_outputs_sigmoid_bars),
