@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "nn.h"
 #include "optim.h"
 
@@ -84,32 +85,6 @@ static void step(Engine *eng, const Net *net, Optimizer *opt, Tensor *x, Tensor 
     tensor_release(out);
 }
 
-static double seconds(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct ParamList {
-    Tensor *items[16];
-    int n;
-} ParamList;
-
-static void collect(const char *name, Tensor *p, void *ctx)
-{
-    (void)name;
-    ParamList *l = ctx;
-    if (l->n < 16)
-        l->items[l->n++] = p;
-}
-
 typedef struct Timing {
     double min_ms, median_ms, cpu_min_ms;
 } Timing;
@@ -120,11 +95,11 @@ static Timing time_net(Engine *eng, Net *net, int channels, int side)
     Tensor *y = tensor_randint(eng, 0, 10, 1, (const int64_t[]){BATCH});
     if (!x || !y)
         die(eng, "data");
-    ParamList params = {0};
+    BenchParams params = {0};
     Module *layers[5] = {net->conv1, net->conv2, net->fc1, net->fc2, net->fc3};
     for (int i = 0; i < 5; i++)
         if (layers[i])
-            module_visit_parameters(layers[i], NULL, collect, &params);
+            module_visit_parameters(layers[i], NULL, bench_collect, &params);
     Optimizer *opt = optim_sgd(eng, params.n, params.items, 0.01, 0.9, 0.0);
     if (!opt)
         die(eng, "optimizer");
@@ -132,14 +107,14 @@ static Timing time_net(Engine *eng, Net *net, int channels, int side)
         step(eng, net, opt, x, y);
     double per_step[REPEATS], cpu_per_step[REPEATS];
     for (int r = 0; r < REPEATS; r++) {
-        double t0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
         for (int i = 0; i < STEPS; i++)
             step(eng, net, opt, x, y);
-        per_step[r] = (seconds(CLOCK_MONOTONIC) - t0) / STEPS;
-        cpu_per_step[r] = (seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / STEPS;
+        per_step[r] = (bench_seconds(CLOCK_MONOTONIC) - t0) / STEPS;
+        cpu_per_step[r] = (bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / STEPS;
     }
-    qsort(per_step, REPEATS, sizeof per_step[0], compare_doubles);
-    qsort(cpu_per_step, REPEATS, sizeof cpu_per_step[0], compare_doubles);
+    qsort(per_step, REPEATS, sizeof per_step[0], bench_compare_doubles);
+    qsort(cpu_per_step, REPEATS, sizeof cpu_per_step[0], bench_compare_doubles);
     optim_release(opt);
     tensor_release(x);
     tensor_release(y);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "nn.h"
 #include "optim.h"
 
@@ -58,32 +59,6 @@ static void epoch(Engine *eng, const Mlp *m, Optimizer *opt, Tensor *x, Tensor *
     tensor_release(h);
 }
 
-static double seconds(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct ParamList {
-    Tensor *items[8];
-    int n;
-} ParamList;
-
-static void collect(const char *name, Tensor *p, void *ctx)
-{
-    (void)name;
-    ParamList *l = ctx;
-    if (l->n < 8)
-        l->items[l->n++] = p;
-}
-
 int main(void)
 {
     Engine eng;
@@ -95,24 +70,24 @@ int main(void)
     Tensor *y = tensor_rand(&eng, 2, (const int64_t[]){ROWS, 1});
     if (!m.l1 || !m.l2 || !m.l3 || !x || !y)
         die(&eng, "setup");
-    ParamList params = {0};
+    BenchParams params = {0};
     Module *layers[3] = {m.l1, m.l2, m.l3};
     for (int i = 0; i < 3; i++)
-        module_visit_parameters(layers[i], NULL, collect, &params);
+        module_visit_parameters(layers[i], NULL, bench_collect, &params);
     Optimizer *opt = optim_sgd(&eng, params.n, params.items, 0.1, 0.0, 0.0);
     if (!opt)
         die(&eng, "optimizer");
 
     double wall[REPEATS], cpu[REPEATS];
     for (int r = 0; r < REPEATS; r++) {
-        double t0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = bench_seconds(CLOCK_MONOTONIC), c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
         for (int e = 0; e < EPOCHS; e++)
             epoch(&eng, &m, opt, x, y);
-        wall[r] = seconds(CLOCK_MONOTONIC) - t0;
-        cpu[r] = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        wall[r] = bench_seconds(CLOCK_MONOTONIC) - t0;
+        cpu[r] = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
-    qsort(wall, REPEATS, sizeof wall[0], compare_doubles);
-    qsort(cpu, REPEATS, sizeof cpu[0], compare_doubles);
+    qsort(wall, REPEATS, sizeof wall[0], bench_compare_doubles);
+    qsort(cpu, REPEATS, sizeof cpu[0], bench_compare_doubles);
     const char *threads = getenv("OPENBLAS_NUM_THREADS");
     printf("nnrepl threads=%s mlp_2000_epochs_s min=%.4f median=%.4f cpu_min=%.4f\n",
            threads ? threads : "default", wall[0], wall[REPEATS / 2], cpu[0]);

@@ -421,18 +421,24 @@ static void test_weights_vector(void **state)
     param_view_free(&p);
 }
 
+/* conv1.weight of Conv2d(1, 2, 5): two 5x5 kernels, values -0.3 .. 0.3. */
+static void conv_kernels_view(ParamView *p)
+{
+    static const int64_t shape[4] = {2, 1, 5, 5};
+    float v[50];
+    for (int i = 0; i < 50; i++)
+        v[i] = (float)((i % 7) - 3) / 10.0f;
+    memset(p, 0, sizeof *p);
+    p->name = strdup("conv1.weight");
+    set(&p->value, 4, shape, v);
+}
+
 /* A 5x5 convolution kernel, Conv2d(1, 2, 5): each kernel a small grid. */
 static void test_weights_conv_kernel(void **state)
 {
     (void)state;
-    static const int64_t shape[4] = {2, 1, 5, 5};
-    float v[50];
-    for (int i = 0; i < 50; i++)
-        v[i] = (float)((i % 7) - 3) / 10.0f;   /* -0.3 .. 0.3 */
     ParamView p;
-    memset(&p, 0, sizeof p);
-    p.name = strdup("conv1.weight");
-    set(&p.value, 4, shape, v);
+    conv_kernels_view(&p);
     /* four decimals would make a kernel 39 columns wide: it gets three */
     Rect r;
     Grid *g = frame_grid(40, 16, &r);
@@ -463,14 +469,8 @@ static void test_weights_conv_kernel(void **state)
 static void test_weights_conv_kernel_short(void **state)
 {
     (void)state;
-    static const int64_t shape[4] = {2, 1, 5, 5};
-    float v[50];
-    for (int i = 0; i < 50; i++)
-        v[i] = (float)((i % 7) - 3) / 10.0f;
     ParamView p;
-    memset(&p, 0, sizeof p);
-    p.name = strdup("conv1.weight");
-    set(&p.value, 4, shape, v);
+    conv_kernels_view(&p);
     Rect r;
     Grid *g = frame_grid(40, 7, &r);
     pane_draw_weights(g, r, &p, 1, true);
