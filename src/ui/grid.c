@@ -76,11 +76,6 @@ uint32_t grid_utf8_next(const char **s)
     return len ? cp : 0xfffd;
 }
 
-int grid_utf8_encode(uint32_t cp, char *buf)
-{
-    return utf8_encode(cp, buf);
-}
-
 typedef struct Range {
     uint32_t lo, hi;
 } Range;
@@ -476,7 +471,7 @@ static void append_cell(StrBuf *out, const GridCell *c, bool unicode)
         sb_append_char(out, (char)c->cp);
     } else if (unicode) {
         char buf[4];
-        sb_append_n(out, buf, (size_t)grid_utf8_encode(c->cp, buf));
+        sb_append_n(out, buf, (size_t)utf8_encode(c->cp, buf));
     } else if (grid_char_width(c->cp) == 2) {
         sb_append(out, "??");
     } else {

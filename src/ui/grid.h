@@ -158,7 +158,5 @@ int grid_text_width(const char *utf8);
 /* Decode one code point from *s (advancing it); malformed bytes give
  * U+FFFD and advance one byte. Returns 0 at the end of the string. */
 uint32_t grid_utf8_next(const char **s);
-/* Encode cp as UTF-8 into buf (at least 4 bytes); returns the byte count. */
-int grid_utf8_encode(uint32_t cp, char *buf);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "grid.h"
+#include "utf8_codec.h"
 
 static void test_new_sizes_and_clamps(void **state)
 {
@@ -145,7 +146,7 @@ static void test_utf8_round_trip(void **state)
     const uint32_t cps[] = {'A', 0xe9, 0x2500, 0x28ff, 0x635f, 0x1f600, 0x10ffff};
     for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
         char buf[5] = {0};
-        int n = grid_utf8_encode(cps[i], buf);
+        int n = utf8_encode(cps[i], buf);
         assert_true(n >= 1 && n <= 4);
         const char *p = buf;
         assert_int_equal(grid_utf8_next(&p), cps[i]);
@@ -161,7 +162,7 @@ static void test_utf8_round_trip(void **state)
     const char *end = "";
     assert_int_equal(grid_utf8_next(&end), 0);
     char buf[4];
-    assert_int_equal(grid_utf8_encode(0xd800, buf), 3);   /* encodes U+FFFD */
+    assert_int_equal(utf8_encode(0xd800, buf), 3);   /* encodes U+FFFD */
 }
 
 static void test_box_fill_and_lines(void **state)

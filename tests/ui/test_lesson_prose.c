@@ -12,6 +12,7 @@
 #include "layout.h"
 #include "lesson.h"
 #include "panes.h"
+#include "utf8_codec.h"
 
 #ifndef LESSONS_DIR
 #error "LESSONS_DIR names the lessons directory"
@@ -31,7 +32,7 @@ static void row_text(const Grid *g, int x, int y, int w, StrBuf *out)
         if (!c || c->cp == GRID_WIDE_TAIL)
             continue;
         char buf[4];
-        sb_append_n(out, buf, (size_t)grid_utf8_encode(c->cp, buf));
+        sb_append_n(out, buf, (size_t)utf8_encode(c->cp, buf));
     }
     while (out->len && out->data[out->len - 1] == ' ')
         out->data[--out->len] = '\0';
